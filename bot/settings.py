@@ -1,0 +1,145 @@
+"""Configuration from the environment (prefix ``TICKETBOT_``, nested with ``__``, ``.env`` read).
+
+The variable names are a contract shared with the docs and deployments: add, never rename.
+List values are comma-separated (``U01,U02``); a JSON array is accepted too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class _Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class SlackSettings(_Section):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    staff_channel: str | None = None
+    staff_users: CommaList = []
+    staff_usergroup: str | None = None
+    watch_channels: CommaList = []
+    reply_mode: Literal["explicit", "thread"] = "explicit"
+
+    _lists = field_validator("staff_users", "watch_channels", mode="before")(_split_list)
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    guild_id: int | None = None
+    support_channel_id: int | None = None
+    staff_role_id: int | None = None
+    log_channel_id: int | None = None
+    shard_count: int | None = Field(None, ge=1)
+    max_open_per_user: int = Field(3, ge=1)
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+
+class DigestSettings(_Section):
+    time: str = "09:00"
+    timezone: str = "UTC"
+    slack_channel: str | None = None
+    discord_channel_id: int | None = None
+
+
+class SmtpSettings(_Section):
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str | None = Field(None, alias="from")
+    starttls: bool = True
+
+    model_config = {"extra": "forbid", "populate_by_name": True}
+
+
+class SlaSettings(_Section):
+    low: str = "48h"
+    medium: str = "24h"
+    high: str = "4h"
+    urgent: str = "1h"
+    business_hours: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TICKETBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./ticketbot.db"
+    http: HttpSettings = HttpSettings()
+    api_tokens: CommaList = []
+    webhook_secret: SecretStr | None = None
+    categories: CommaList = ["Technical", "Billing", "General"]
+    reopen_window_days: int = Field(7, ge=0)
+    pending_on_staff_reply: bool = True
+    log_level: str = "INFO"
+    slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
+    digest: DigestSettings = DigestSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    sla: SlaSettings = SlaSettings()
+
+    _lists = field_validator("api_tokens", "categories", mode="before")(_split_list)
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one category is needed")
+        return value
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; ``str()`` is one line naming the variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; turn validation errors into one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "TICKETBOT_" + "__".join(str(p).upper() for p in err["loc"] if not isinstance(p, int))
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 (async) tables, the unit of work, full-text search and Alembic migrations."""

@@ -1,0 +1,57 @@
+"""The all-time statistics rows (see core.stats) and the indexed windowed queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.model import Status, Ticket
+from core.stats import Key, StatRow, Vector
+from core.storage.tables import STAT_COLUMNS, ticket_stats, tickets
+from core.storage.tickets import _insert, ticket_from_row
+
+
+class StatsStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, delta: dict[Key, Vector]) -> None:
+        """Add ``delta`` to the aggregate rows; keys in sorted order so concurrent writers never deadlock."""
+        for (category, priority), vec in sorted(delta.items()):
+            values = {name: vec.get(name, 0) for name in STAT_COLUMNS}
+            stmt = _insert(self.conn, ticket_stats).values(category=category, priority=priority, **values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["category", "priority"],
+                set_={name: ticket_stats.c[name] + stmt.excluded[name] for name in vec},
+            )
+            await self.conn.execute(stmt)
+
+    async def rows(self) -> list[StatRow]:
+        result = await self.conn.execute(select(ticket_stats))
+        return [
+            StatRow(r.category, r.priority, {name: int(r._mapping[name]) for name in STAT_COLUMNS})
+            for r in result
+        ]
+
+    async def count_created_between(self, start: datetime, end: datetime) -> int:
+        stmt = select(func.count()).where(tickets.c.created_at >= start, tickets.c.created_at < end)
+        return int((await self.conn.execute(stmt)).scalar_one())
+
+    async def count_closed_between(self, start: datetime, end: datetime) -> int:
+        stmt = select(func.count()).where(tickets.c.closed_at >= start, tickets.c.closed_at < end)
+        return int((await self.conn.execute(stmt)).scalar_one())
+
+    async def oldest_open(self, limit: int) -> list[Ticket]:
+        """Oldest tickets still waiting (Open or Pending), by creation: walks (status, created_at)."""
+        found: list[Ticket] = []
+        for status in (Status.OPEN, Status.PENDING):
+            stmt = (
+                select(tickets)
+                .where(tickets.c.status == status.value)
+                .order_by(tickets.c.created_at)
+                .limit(limit)
+            )
+            found += [ticket_from_row(r) for r in await self.conn.execute(stmt)]
+        return sorted(found, key=lambda t: t.created_at)[:limit]

@@ -1,0 +1,51 @@
+"""Building the async engine: SQLite pragmas and write locking, PostgreSQL as is.
+
+Nothing here runs at import time; bootstrap builds one engine and disposes of it on shutdown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+READ_ONLY = "ticketbot_read_only"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def build_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Create the engine for ``url``.
+
+    On SQLite every write transaction starts with ``BEGIN IMMEDIATE``: writers queue on the database lock
+    (``busy_timeout``) instead of failing half-way with "database is locked", so concurrent changes to one
+    ticket are serialised. Transactions opened with the ``ticketbot_read_only`` execution option use a plain
+    ``BEGIN`` and, under WAL, never wait for writers.
+    """
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+
+    engine = create_async_engine(url, **kwargs)
+    in_memory = ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,165 @@
+"""The schema as SQLAlchemy Core tables. Alembic migrations create it; a test checks they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from core.storage.types import BigIntKey, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(12)
+PLATFORM = String(16)
+USER_ID = String(64)
+NAME = String(120)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    # ``pk`` is a stable integer for the full-text index (SQLite's implicit rowid may change on VACUUM).
+    Column("pk", BigIntKey, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("subject", String(150), nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("requester_platform", PLATFORM, nullable=False),
+    Column("requester_id", USER_ID, nullable=False),
+    Column("requester_name", NAME, nullable=False, server_default=""),
+    Column("requester_email", String(254)),
+    Column("assignee_platform", PLATFORM),
+    Column("assignee_id", USER_ID),
+    Column("assignee_name", NAME),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("first_response_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    Column("reopened_at", UtcDateTime),
+    Column("waiting_since", UtcDateTime),
+    Column("sla_due_at", UtcDateTime),
+    Column("sla_breached", Boolean, nullable=False, server_default=text("false")),
+    Column("rating", Integer),
+    Column("reopened_from", ID),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Index(None, "status", "created_at"),
+    Index(None, "sla_due_at"),
+    Index(None, "requester_platform", "requester_id", "status"),
+    Index(None, "assignee_id", "status"),
+    Index(None, "created_at"),
+    Index(None, "closed_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("author_platform", PLATFORM, nullable=False),
+    Column("author_id", USER_ID, nullable=False),
+    Column("author_name", NAME, nullable=False, server_default=""),
+    Column("role", String(10), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("internal", Boolean, nullable=False, server_default=text("false")),
+    Column("attachments", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "id"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("field", String(20), nullable=False),
+    Column("old", String(200)),
+    Column("new", String(200)),
+    Column("actor_platform", PLATFORM, nullable=False),
+    Column("actor_id", USER_ID, nullable=False),
+    Column("actor_name", NAME, nullable=False, server_default=""),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "ticket_id", "id"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", PLATFORM, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("thread_id", String(64)),
+    Column("message_id", String(64)),
+    UniqueConstraint("ticket_id", "platform", "kind"),
+    Index(None, "platform", "channel_id", "thread_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("ticket_id", ID),
+    Column("message_id", BigIntKey),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("consumer", String(32), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("ticket_id", ID, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index(None, "consumer", "available_at"),
+)
+
+# All-time statistics, one row per (category, priority): every change adds the difference between the
+# ticket's contribution after and before, in the same transaction (see core.stats.contribution).
+ticket_stats = Table(
+    "ticket_stats",
+    metadata,
+    Column("category", String(50), primary_key=True),
+    Column("priority", String(10), primary_key=True),
+    Column("n_open", BigIntKey, nullable=False, server_default="0"),
+    Column("n_pending", BigIntKey, nullable=False, server_default="0"),
+    Column("n_closed", BigIntKey, nullable=False, server_default="0"),
+    Column("frt_sum", BigIntKey, nullable=False, server_default="0"),
+    Column("frt_n", BigIntKey, nullable=False, server_default="0"),
+    Column("res_sum", BigIntKey, nullable=False, server_default="0"),
+    Column("res_n", BigIntKey, nullable=False, server_default="0"),
+    Column("sla_met", BigIntKey, nullable=False, server_default="0"),
+    Column("sla_n", BigIntKey, nullable=False, server_default="0"),
+    Column("csat_sum", BigIntKey, nullable=False, server_default="0"),
+    Column("csat_n", BigIntKey, nullable=False, server_default="0"),
+)
+
+STAT_COLUMNS = (
+    "n_open", "n_pending", "n_closed", "frt_sum", "frt_n", "res_sum", "res_n",
+    "sla_met", "sla_n", "csat_sum", "csat_n",
+)  # fmt: skip

@@ -1,0 +1,294 @@
+"""Tickets, their messages, history, links and idempotency keys, read and written with SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
+from core.storage.tables import history, idempotency_keys, links, messages, tickets
+
+_TICKET_FIELDS = [c.name for c in tickets.columns if c.name != "pk"]
+
+
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    """An INSERT that can say ``ON CONFLICT DO NOTHING`` on either database."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _actor(platform: str | None, user_id: str | None, name: str | None, email: str | None = None) -> Actor | None:
+    if platform is None or user_id is None:
+        return None
+    return Actor(platform=platform, user_id=user_id, name=name or "", email=email)
+
+
+def ticket_from_row(row: Any) -> Ticket:
+    m = row._mapping
+    requester = _actor(m["requester_platform"], m["requester_id"], m["requester_name"], m["requester_email"])
+    assert requester is not None
+    return Ticket(
+        id=m["id"],
+        subject=m["subject"],
+        category=m["category"],
+        priority=Priority(m["priority"]),
+        status=Status(m["status"]),
+        requester=requester,
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        assignee=_actor(m["assignee_platform"], m["assignee_id"], m["assignee_name"]),
+        first_response_at=m["first_response_at"],
+        closed_at=m["closed_at"],
+        reopened_at=m["reopened_at"],
+        waiting_since=m["waiting_since"],
+        sla_due_at=m["sla_due_at"],
+        sla_breached=bool(m["sla_breached"]),
+        rating=m["rating"],
+        reopened_from=m["reopened_from"],
+        version=m["version"],
+    )
+
+
+def ticket_values(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "subject": t.subject,
+        "category": t.category,
+        "priority": t.priority.value,
+        "status": t.status.value,
+        "requester_platform": t.requester.platform,
+        "requester_id": t.requester.user_id,
+        "requester_name": t.requester.name,
+        "requester_email": t.requester.email,
+        "assignee_platform": t.assignee.platform if t.assignee else None,
+        "assignee_id": t.assignee.user_id if t.assignee else None,
+        "assignee_name": t.assignee.name if t.assignee else None,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "first_response_at": t.first_response_at,
+        "closed_at": t.closed_at,
+        "reopened_at": t.reopened_at,
+        "waiting_since": t.waiting_since,
+        "sla_due_at": t.sla_due_at,
+        "sla_breached": t.sla_breached,
+        "rating": t.rating,
+        "reopened_from": t.reopened_from,
+        "version": t.version,
+    }
+
+
+def message_from_row(row: Any) -> Message:
+    m = row._mapping
+    author = _actor(m["author_platform"], m["author_id"], m["author_name"])
+    assert author is not None
+    return Message(
+        id=m["id"],
+        ticket_id=m["ticket_id"],
+        author=author,
+        role=Role(m["role"]),
+        body=m["body"],
+        created_at=m["created_at"],
+        internal=bool(m["internal"]),
+        attachments=tuple(Attachment.from_dict(a) for a in (m["attachments"] or [])),
+    )
+
+
+class TicketStore:
+    """Row access for one unit of work (one connection, one transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # -- tickets -------------------------------------------------------------------------------
+    async def insert_if_new(self, ticket: Ticket) -> int | None:
+        """Insert the ticket unless its id is taken; return its ``pk`` or ``None`` on an id collision."""
+        stmt = (
+            _insert(self.conn, tickets)
+            .values(**ticket_values(ticket))
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(tickets.c.pk)
+        )
+        return (await self.conn.execute(stmt)).scalar()
+
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
+        stmt = select(tickets).where(tickets.c.id == ticket_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = (await self.conn.execute(stmt)).first()
+        return (row._mapping["pk"], ticket_from_row(row)) if row else None
+
+    async def update(self, ticket: Ticket) -> None:
+        """Write the ticket back, bumping its version. The row is already locked by ``get(for_update)``."""
+        values = ticket_values(ticket)
+        values["version"] = ticket.version + 1
+        result = await self.conn.execute(
+            update(tickets)
+            .where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version))
+            .values(**values)
+        )
+        if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
+            raise RuntimeError(f"concurrent update of {ticket.id} detected")
+        ticket.version += 1
+
+    async def count_open_for(self, requester: Actor) -> int:
+        stmt = select(func.count()).where(
+            tickets.c.requester_platform == requester.platform,
+            tickets.c.requester_id == requester.user_id,
+            tickets.c.status != Status.CLOSED.value,
+        )
+        return int((await self.conn.execute(stmt)).scalar_one())
+
+    # -- messages ------------------------------------------------------------------------------
+    async def add_message(
+        self,
+        *,
+        ticket_id: str,
+        author: Actor,
+        role: Role,
+        body: str,
+        internal: bool,
+        attachments: Sequence[Attachment],
+        at: datetime,
+    ) -> Message:
+        stmt = (
+            messages.insert()
+            .values(
+                ticket_id=ticket_id,
+                author_platform=author.platform,
+                author_id=author.user_id,
+                author_name=author.name,
+                role=role.value,
+                body=body,
+                internal=internal,
+                attachments=[a.to_dict() for a in attachments],
+                created_at=at,
+            )
+            .returning(messages.c.id)
+        )
+        message_id = (await self.conn.execute(stmt)).scalar_one()
+        return Message(
+            id=message_id,
+            ticket_id=ticket_id,
+            author=author.as_person(),
+            role=role,
+            body=body,
+            created_at=at,
+            internal=internal,
+            attachments=tuple(attachments),
+        )
+
+    async def thread(self, ticket_id: str, *, include_internal: bool) -> list[Message]:
+        stmt = select(messages).where(messages.c.ticket_id == ticket_id).order_by(messages.c.id)
+        if not include_internal:
+            stmt = stmt.where(messages.c.internal.is_(False))
+        return [message_from_row(r) for r in await self.conn.execute(stmt)]
+
+    async def message(self, message_id: int) -> Message | None:
+        row = (await self.conn.execute(select(messages).where(messages.c.id == message_id))).first()
+        return message_from_row(row) if row else None
+
+    # -- history -------------------------------------------------------------------------------
+    async def add_history(self, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        await self.conn.execute(
+            history.insert(),
+            [
+                {
+                    "ticket_id": c.ticket_id,
+                    "field": c.field,
+                    "old": c.old,
+                    "new": c.new,
+                    "actor_platform": c.actor.platform,
+                    "actor_id": c.actor.user_id,
+                    "actor_name": c.actor.name,
+                    "at": c.at,
+                }
+                for c in changes
+            ],
+        )
+
+    async def history(self, ticket_id: str) -> list[Change]:
+        stmt = select(history).where(history.c.ticket_id == ticket_id).order_by(history.c.id)
+        out = []
+        for row in await self.conn.execute(stmt):
+            m = row._mapping
+            actor = _actor(m["actor_platform"], m["actor_id"], m["actor_name"])
+            assert actor is not None
+            out.append(Change(m["ticket_id"], m["field"], m["old"], m["new"], actor, m["at"]))
+        return out
+
+    # -- links ---------------------------------------------------------------------------------
+    async def save_link(self, link: Link) -> None:
+        stmt = _insert(self.conn, links).values(
+            ticket_id=link.ticket_id,
+            platform=link.platform,
+            kind=link.kind,
+            channel_id=link.channel_id,
+            thread_id=link.thread_id,
+            message_id=link.message_id,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["ticket_id", "platform", "kind"],
+            set_={"channel_id": link.channel_id, "thread_id": link.thread_id, "message_id": link.message_id},
+        )
+        await self.conn.execute(stmt)
+
+    async def get_link(self, ticket_id: str, platform: str, kind: str) -> Link | None:
+        stmt = select(links).where(
+            links.c.ticket_id == ticket_id, links.c.platform == platform, links.c.kind == kind
+        )
+        row = (await self.conn.execute(stmt)).first()
+        return _link(row) if row else None
+
+    async def find_by_link(
+        self, platform: str, channel_id: str, thread_id: str | None, kind: str | None
+    ) -> str | None:
+        stmt = select(links.c.ticket_id).where(links.c.platform == platform, links.c.channel_id == channel_id)
+        stmt = stmt.where(links.c.thread_id.is_(None) if thread_id is None else links.c.thread_id == thread_id)
+        if kind is not None:
+            stmt = stmt.where(links.c.kind == kind)
+        return (await self.conn.execute(stmt.limit(1))).scalar()
+
+    # -- idempotency ---------------------------------------------------------------------------
+    async def claim_key(self, key: str, at: datetime) -> tuple[bool, str | None, int | None]:
+        """Record ``key``; return ``(True, None, None)`` if new, else ``(False, ticket_id, message_id)``.
+
+        Concurrent claims of one key queue on the primary key; the loser sees the winner's result.
+        """
+        stmt = (
+            _insert(self.conn, idempotency_keys)
+            .values(key=key, created_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if (await self.conn.execute(stmt)).rowcount == 1:
+            return True, None, None
+        stmt2 = select(idempotency_keys.c.ticket_id, idempotency_keys.c.message_id).where(
+            idempotency_keys.c.key == key
+        )
+        row = (await self.conn.execute(stmt2)).one()
+        return False, row.ticket_id, row.message_id
+
+    async def bind_key(self, key: str, ticket_id: str, message_id: int | None = None) -> None:
+        await self.conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == key)
+            .values(ticket_id=ticket_id, message_id=message_id)
+        )
+
+
+def _link(row: Any) -> Link:
+    m = row._mapping
+    return Link(
+        ticket_id=m["ticket_id"],
+        platform=m["platform"],
+        kind=m["kind"],
+        channel_id=m["channel_id"],
+        thread_id=m["thread_id"],
+        message_id=m["message_id"],
+    )
