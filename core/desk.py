@@ -70,6 +70,11 @@ class Desk:
     rules: Rules = field(default_factory=Rules)
     max_open_per_user: int | None = None
     consumers: list[str] = field(default_factory=list)  # outbox consumers, one row per event each
+    on_commit: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the outbox dispatcher
+
+    def _committed(self) -> None:
+        for callback in self.on_commit:
+            callback()
 
     # ------------------------------------------------------------------ creating
     async def create_ticket(
@@ -115,6 +120,7 @@ class Desk:
             await self._insert_ticket(uow, ticket, body, attachments, requester)
             if idempotency_key:
                 await uow.tickets.bind_key(idempotency_key, ticket.id)
+        self._committed()
         log.info("ticket opened", extra={"ticket_id": ticket.id, "platform": requester.platform})
         return ticket
 
@@ -127,8 +133,7 @@ class Desk:
             )
         if await uow.tickets.count_open_for(requester) >= self.max_open_per_user:
             raise LimitReached(
-                f"you already have {self.max_open_per_user} open tickets; "
-                "close one or reply in an existing ticket"
+                f"you already have {self.max_open_per_user} open tickets; close one or reply in an existing ticket"
             )
 
     async def _insert_ticket(
@@ -240,34 +245,38 @@ class Desk:
                     found = await uow.tickets.message(message_id)
                     assert found is not None
                     return found
-            pk, before = await self._load(uow, tid, actor, lock=True)
-            role = as_role or (Role.REQUESTER if before.is_requester(actor) else Role.STAFF)
-            if role is Role.REQUESTER and not before.is_requester(actor):
-                raise NotPermitted(f"only the requester can reply to {tid} as the requester")
-            if role is Role.STAFF and not actor.is_staff:
-                raise NotPermitted("only support staff can do that")
-            after = before.copy()
-            if internal:
-                changes: list[FieldChange] = []
-            elif role is Role.STAFF:
-                changes = lifecycle.staff_reply(after, now, self.rules)
-            else:
-                try:
-                    changes = lifecycle.requester_message(after, now, self.rules)
-                except InvalidTransition:  # closed too long ago: the reply opens a follow-up ticket
-                    message = await self._follow_up(uow, before, actor, body, attachments, now)
-                    if idempotency_key:
-                        await uow.tickets.bind_key(idempotency_key, message.ticket_id, message.id)
-                    return message
-            message = await uow.tickets.add_message(
-                ticket_id=tid, author=actor, role=role, body=body, internal=internal,
-                attachments=attachments, at=now,
-            )  # fmt: skip
-            await uow.search.append(pk, body, internal=internal)
-            extra: list[Event] = [MessageAdded(tid, actor.as_person(), message.id, role.value, internal)]
-            await self._persist(uow, before, after, changes, actor, now, extra)
+            message = await self._add_message(uow, tid, actor, body, attachments, now, internal, as_role)
             if idempotency_key:
-                await uow.tickets.bind_key(idempotency_key, tid, message.id)
+                await uow.tickets.bind_key(idempotency_key, message.ticket_id, message.id)
+        self._committed()
+        return message
+
+    async def _add_message(
+        self, uow: UnitOfWork, tid: str, actor: Actor, body: str, attachments: Sequence[Attachment],
+        now: datetime, internal: bool, as_role: Role | None,
+    ) -> Message:  # fmt: skip
+        pk, before = await self._load(uow, tid, actor, lock=True)
+        role = as_role or (Role.REQUESTER if before.is_requester(actor) else Role.STAFF)
+        if role is Role.REQUESTER and not before.is_requester(actor):
+            raise NotPermitted(f"only the requester can reply to {tid} as the requester")
+        if role is Role.STAFF and not actor.is_staff:
+            raise NotPermitted("only support staff can do that")
+        after = before.copy()
+        if internal:
+            changes: list[FieldChange] = []
+        elif role is Role.STAFF:
+            changes = lifecycle.staff_reply(after, now, self.rules)
+        else:
+            try:
+                changes = lifecycle.requester_message(after, now, self.rules)
+            except InvalidTransition:  # closed too long ago: the reply opens a follow-up ticket
+                return await self._follow_up(uow, before, actor, body, attachments, now)
+        message = await uow.tickets.add_message(
+            ticket_id=tid, author=actor, role=role, body=body, internal=internal, attachments=attachments, at=now
+        )
+        await uow.search.append(pk, body, internal=internal)
+        extra: list[Event] = [MessageAdded(tid, actor.as_person(), message.id, role.value, internal)]
+        await self._persist(uow, before, after, changes, actor, now, extra)
         return message
 
     async def _follow_up(
@@ -358,6 +367,7 @@ class Desk:
                 await uow.search.append(pk, system_note, internal=False)
                 extra.append(MessageAdded(tid, actor.as_person(), message.id, Role.SYSTEM.value, False))
             await self._persist(uow, before, after, changes, actor, now, extra)
+        self._committed()
         return after
 
     async def _load(self, uow: UnitOfWork, tid: str, actor: Actor, *, lock: bool) -> tuple[int, Ticket]:
@@ -378,7 +388,9 @@ class Desk:
     ) -> None:
         """Write the ticket, its history, the statistics delta and the events of one change."""
         await uow.tickets.update(after)
-        await uow.tickets.add_history([Change(after.id, f, old, new, actor.as_person(), now) for f, old, new in changes])
+        await uow.tickets.add_history(
+            [Change(after.id, f, old, new, actor.as_person(), now) for f, old, new in changes]
+        )
         delta = stats.difference(before, after)
         if delta:
             await uow.stats.add(delta)
@@ -462,15 +474,19 @@ class Desk:
     async def search(self, *, query: str | SearchQuery, actor: Actor, limit: int = 20, offset: int = 0) -> SearchPage:
         """Search with the query language of ``core.search``; requesters search only their own tickets."""
         limit, offset = _page(limit, offset)
-        parsed = query if isinstance(query, SearchQuery) else parse_query(
-            query, now=self.clock.now(), categories=self.categories
+        parsed = (
+            query
+            if isinstance(query, SearchQuery)
+            else parse_query(query, now=self.clock.now(), categories=self.categories)
         )
         parsed = _resolve_me(parsed, actor)
         scope = None
         if not actor.is_staff:
             scope = and_(tickets.c.requester_platform == actor.platform, tickets.c.requester_id == actor.user_id)
         async with UnitOfWork(self.engine, read_only=True) as uow:
-            items, total = await uow.search.search(parsed, scope=scope, staff=actor.is_staff, limit=limit, offset=offset)
+            items, total = await uow.search.search(
+                parsed, scope=scope, staff=actor.is_staff, limit=limit, offset=offset
+            )
         return SearchPage(items=items, total=total, offset=offset)
 
     async def stats(self, *, actor: Actor, now: datetime | None = None, oldest: int = 5) -> stats.Stats:

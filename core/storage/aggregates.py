@@ -30,10 +30,7 @@ class StatsStore:
 
     async def rows(self) -> list[StatRow]:
         result = await self.conn.execute(select(ticket_stats))
-        return [
-            StatRow(r.category, r.priority, {name: int(r._mapping[name]) for name in STAT_COLUMNS})
-            for r in result
-        ]
+        return [StatRow(r.category, r.priority, {name: int(r._mapping[name]) for name in STAT_COLUMNS}) for r in result]
 
     async def count_created_between(self, start: datetime, end: datetime) -> int:
         stmt = select(func.count()).where(tickets.c.created_at >= start, tickets.c.created_at < end)
@@ -47,11 +44,6 @@ class StatsStore:
         """Oldest tickets still waiting (Open or Pending), by creation: walks (status, created_at)."""
         found: list[Ticket] = []
         for status in (Status.OPEN, Status.PENDING):
-            stmt = (
-                select(tickets)
-                .where(tickets.c.status == status.value)
-                .order_by(tickets.c.created_at)
-                .limit(limit)
-            )
+            stmt = select(tickets).where(tickets.c.status == status.value).order_by(tickets.c.created_at).limit(limit)
             found += [ticket_from_row(r) for r in await self.conn.execute(stmt)]
         return sorted(found, key=lambda t: t.created_at)[:limit]

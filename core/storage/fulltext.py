@@ -13,10 +13,10 @@ from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.model import Ticket
 from core.search import SearchQuery
 from core.storage.tables import tickets
 from core.storage.tickets import ticket_from_row
-from core.model import Ticket
 
 TOTAL_CAP = 1000  # counting every match of a common word in a big table is not worth its cost
 
@@ -38,8 +38,12 @@ def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     if query.categories:
         where.append(tickets.c.category.in_(sorted(query.categories)))
     if query.requesters:
-        where.append(or_(*(_person(tickets.c.requester_id, tickets.c.requester_name, r) for r in query.requesters),
-                         *(func.lower(tickets.c.requester_email) == r.lower() for r in query.requesters)))
+        where.append(
+            or_(
+                *(_person(tickets.c.requester_id, tickets.c.requester_name, r) for r in query.requesters),
+                *(func.lower(tickets.c.requester_email) == r.lower() for r in query.requesters),
+            )
+        )
     if query.assignees:
         where.append(
             or_(
@@ -117,9 +121,12 @@ class SearchStore:
         expression = fts5_expression(query)
         if not staff:
             expression = "{subject body} : (" + expression + ")"
-        fts = text("SELECT rowid AS pk, rank AS rank FROM ticket_search WHERE ticket_search MATCH :q").bindparams(
-            q=expression
-        ).columns(pk=tickets.c.pk.type, rank=tickets.c.pk.type).subquery("fts")
+        fts = (
+            text("SELECT rowid AS pk, rank AS rank FROM ticket_search WHERE ticket_search MATCH :q")
+            .bindparams(q=expression)
+            .columns(pk=tickets.c.pk.type, rank=tickets.c.pk.type)
+            .subquery("fts")
+        )
         base = select(tickets).join(fts, fts.c.pk == tickets.c.pk)
         if where:
             base = base.where(and_(*where))

@@ -51,9 +51,19 @@ class OutboxStore:
             await self.conn.execute(outbox.insert(), rows)
 
     async def claim(self, consumer: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
-        stmt = (
+        earlier = outbox.alias("earlier")
+        blocked = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.consumer == outbox.c.consumer,
+                earlier.c.ticket_id == outbox.c.ticket_id,
+                earlier.c.id < outbox.c.id,
+            )
+            .exists()
+        )
+        stmt = (  # a ticket's events go out in order: a row waits while an earlier one is undelivered
             select(outbox)
-            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now)
+            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now, ~blocked)
             .order_by(outbox.c.id)
             .limit(limit)
         )
@@ -63,13 +73,15 @@ class OutboxStore:
         if not rows:
             return []
         ids = [r.id for r in rows]
-        await self.conn.execute(
-            update(outbox).where(outbox.c.id.in_(ids)).values(available_at=now + lease)
-        )
+        await self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(available_at=now + lease))
         return [OutboxRow(r.id, r.consumer, r.event, r.ticket_id, r.payload, r.attempts) for r in rows]
 
     async def done(self, row_id: int) -> None:
         await self.conn.execute(delete(outbox).where(outbox.c.id == row_id))
+
+    async def release(self, row_id: int, at: datetime) -> None:
+        """Give a claimed row back untried (its ticket's earlier event is not delivered yet)."""
+        await self.conn.execute(update(outbox).where(outbox.c.id == row_id).values(available_at=at))
 
     async def retry(self, row_id: int, at: datetime, error: str) -> None:
         await self.conn.execute(

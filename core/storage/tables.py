@@ -137,6 +137,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Index(None, "consumer", "available_at"),
+    Index(None, "consumer", "ticket_id", "id"),
 )
 
 # All-time statistics, one row per (category, priority): every change adds the difference between the

@@ -127,9 +127,7 @@ class TicketStore:
         values = ticket_values(ticket)
         values["version"] = ticket.version + 1
         result = await self.conn.execute(
-            update(tickets)
-            .where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version))
-            .values(**values)
+            update(tickets).where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version)).values(**values)
         )
         if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
             raise RuntimeError(f"concurrent update of {ticket.id} detected")
@@ -174,7 +172,7 @@ class TicketStore:
         return Message(
             id=message_id,
             ticket_id=ticket_id,
-            author=author.as_person(),
+            author=Actor(platform=author.platform, user_id=author.user_id, name=author.name),
             role=role,
             body=body,
             created_at=at,
@@ -240,15 +238,11 @@ class TicketStore:
         await self.conn.execute(stmt)
 
     async def get_link(self, ticket_id: str, platform: str, kind: str) -> Link | None:
-        stmt = select(links).where(
-            links.c.ticket_id == ticket_id, links.c.platform == platform, links.c.kind == kind
-        )
+        stmt = select(links).where(links.c.ticket_id == ticket_id, links.c.platform == platform, links.c.kind == kind)
         row = (await self.conn.execute(stmt)).first()
         return _link(row) if row else None
 
-    async def find_by_link(
-        self, platform: str, channel_id: str, thread_id: str | None, kind: str | None
-    ) -> str | None:
+    async def find_by_link(self, platform: str, channel_id: str, thread_id: str | None, kind: str | None) -> str | None:
         stmt = select(links.c.ticket_id).where(links.c.platform == platform, links.c.channel_id == channel_id)
         stmt = stmt.where(links.c.thread_id.is_(None) if thread_id is None else links.c.thread_id == thread_id)
         if kind is not None:
@@ -268,9 +262,7 @@ class TicketStore:
         )
         if (await self.conn.execute(stmt)).rowcount == 1:
             return True, None, None
-        stmt2 = select(idempotency_keys.c.ticket_id, idempotency_keys.c.message_id).where(
-            idempotency_keys.c.key == key
-        )
+        stmt2 = select(idempotency_keys.c.ticket_id, idempotency_keys.c.message_id).where(idempotency_keys.c.key == key)
         row = (await self.conn.execute(stmt2)).one()
         return False, row.ticket_id, row.message_id
 

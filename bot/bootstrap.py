@@ -1,0 +1,145 @@
+"""The composition root: settings → engine → desk → notifiers and adapters. Nothing runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings, SettingsError
+from core.desk import Desk
+from core.errors import InvalidInput
+from core.lifecycle import Rules
+from core.model import Priority
+from core.outbox import Dispatcher
+from core.ports import Clock, Notifier, SystemClock
+from core.sla import BusinessHours, SlaPolicy, parse_duration
+from core.storage.engine import build_engine, is_sqlite
+from core.storage.migrate import current_revision, head_revision, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def sla_policy(settings: Settings) -> SlaPolicy:
+    """The SLA policy from ``TICKETBOT_SLA__*``; a malformed value is a ``SettingsError`` naming it."""
+    targets = {}
+    for priority in Priority:
+        name = priority.value.lower()
+        try:
+            targets[priority] = parse_duration(getattr(settings.sla, name))
+        except InvalidInput as exc:
+            raise SettingsError(f"invalid configuration: TICKETBOT_SLA__{name.upper()}: {exc}") from None
+    hours = None
+    if settings.sla.business_hours:
+        try:
+            hours = BusinessHours.parse(settings.sla.business_hours)
+        except InvalidInput as exc:
+            raise SettingsError(f"invalid configuration: TICKETBOT_SLA__BUSINESS_HOURS: {exc}") from None
+    return SlaPolicy(targets=targets, hours=hours)
+
+
+def build_desk(settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None, **kwargs: Any) -> Desk:
+    rules = Rules(
+        sla=sla_policy(settings),
+        reopen_window=timedelta(days=settings.reopen_window_days),
+        pending_on_staff_reply=settings.pending_on_staff_reply,
+    )
+    kwargs.setdefault("max_open_per_user", settings.discord.max_open_per_user if settings.discord.enabled else None)
+    return Desk(
+        engine=engine, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs
+    )
+
+
+async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
+    """SQLite files are migrated automatically; PostgreSQL must be migrated on purpose (``ticketbot migrate``)
+    so that several replicas never race to change the schema."""
+    if is_sqlite(settings.database_url):
+        await upgrade(engine)
+        return
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise SettingsError(
+            f"the database schema is at {current or 'nothing'}, this version needs {head}: run `ticketbot migrate`"
+        )
+
+
+@dataclass
+class Runtime:
+    """Everything a running ticketbot holds; ``close()`` releases it."""
+
+    settings: Settings
+    engine: AsyncEngine
+    desk: Desk
+    notifiers: list[Notifier] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def add_notifier(self, notifier: Notifier) -> None:
+        self.notifiers.append(notifier)
+        self.desk.consumers.append(notifier.name)
+
+    def start_dispatcher(self) -> Dispatcher:
+        self.dispatcher = Dispatcher(self.engine, self.notifiers, clock=self.desk.clock)
+        self.desk.on_commit.append(self.dispatcher.wake)
+        self.background.append(asyncio.create_task(self.dispatcher.run(self.stop), name="outbox"))
+        return self.dispatcher
+
+    async def close(self) -> None:
+        self.stop.set()
+        for closer in reversed(self.closers):
+            with suppress(Exception):
+                result = closer()
+                if asyncio.iscoroutine(result):
+                    await result
+        if self.background:
+            done, pending = await asyncio.wait(self.background, timeout=10)
+            for task in pending:
+                task.cancel()
+        await self.engine.dispose()
+
+
+async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    engine = build_engine(settings.database_url)
+    try:
+        await prepare_database(settings, engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Runtime(settings=settings, engine=engine, desk=build_desk(settings, engine, clock=clock))
+
+
+def platforms_configured(settings: Settings) -> list[str]:
+    return [name for name, on in (("slack", settings.slack.enabled), ("discord", settings.discord.enabled)) if on]
+
+
+async def serve(settings: Settings, *, console: bool, console_actor: Any = None) -> None:
+    """Run every configured adapter until SIGINT/SIGTERM (or the console's /quit), then shut down cleanly."""
+    runtime = await open_runtime(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, runtime.stop.set)
+    try:
+        if console:
+            from adapters.console.terminal import run_terminal
+
+            await run_terminal(runtime, actor=console_actor)
+        else:
+            runtime.start_dispatcher()
+            log.info(
+                "ticketbot running (%s); stop with Ctrl-C",
+                ", ".join(platforms_configured(settings)) or "no chat platform",
+            )
+            await runtime.stop.wait()
+    finally:
+        await runtime.close()
+        log.info("ticketbot stopped")

@@ -1,0 +1,136 @@
+"""Delivers outbox events to notifiers: at least once, in order per ticket, retried with backoff.
+
+Each consumer (notifier) runs on its own, so a slow or failing platform never delays another. Rows are
+claimed with a lease (and ``SKIP LOCKED`` on PostgreSQL) so several replicas share the work and each row is
+delivered by one of them; a crash mid-delivery only means the lease expires and the row is tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.events import event_from_dict
+from core.ports import Clock, Notifier, RetryLater, SystemClock
+from core.storage.queue import OutboxRow
+from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … capped at 5 minutes."""
+    return timedelta(seconds=min(300, 2**attempts))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        notifiers: Sequence[Notifier],
+        *,
+        clock: Clock | None = None,
+        lease: timedelta = timedelta(seconds=120),
+        batch: int = 100,
+        concurrency: int = 8,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.notifiers = {n.name: n for n in notifiers}
+        self.clock = clock or SystemClock()
+        self.lease = lease
+        self.batch = batch
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask for a delivery round now (the desk calls this after a change is committed)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One delivery round for every consumer; returns how many rows were delivered."""
+        results = await asyncio.gather(*(self._round(n) for n in self.notifiers.values()))
+        return sum(results)
+
+    async def drain(self, *, rounds: int = 50) -> int:
+        """Deliver until nothing is due (tests and shutdown)."""
+        total = 0
+        for _ in range(rounds):
+            done = await self.run_once()
+            total += done
+            if not done:
+                break
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                delivered = await self.run_once()
+            except Exception:
+                log.exception("outbox round failed")
+                delivered = 0
+            if delivered:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+
+    async def _round(self, notifier: Notifier) -> int:
+        async with UnitOfWork(self.engine) as uow:
+            rows = await uow.outbox.claim(notifier.name, self.clock.now(), self.lease, self.batch)
+        if not rows:
+            return 0
+        by_ticket: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_ticket[row.ticket_id].append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def ticket_rows(group: list[OutboxRow]) -> int:
+            async with gate:
+                for n, row in enumerate(group):
+                    if not await self._deliver(notifier, row):
+                        # keep the ticket's order: release the rest of its rows for a later round
+                        await self._release(group[n + 1 :])
+                        return n
+                return len(group)
+
+        return sum(await asyncio.gather(*(ticket_rows(g) for g in by_ticket.values())))
+
+    async def _deliver(self, notifier: Notifier, row: OutboxRow) -> bool:
+        try:
+            await notifier.notify(event_from_dict(row.event, row.payload))
+        except RetryLater as exc:
+            log.warning(
+                "delivery to %s postponed %.1fs: %s", notifier.name, exc.delay, exc, extra={"ticket_id": row.ticket_id}
+            )
+            await self._retry(row, timedelta(seconds=exc.delay), str(exc))
+            return False
+        except Exception as exc:
+            log.warning(
+                "delivery of %s to %s failed (attempt %d), will retry",
+                row.event, notifier.name, row.attempts + 1, exc_info=True, extra={"ticket_id": row.ticket_id},
+            )  # fmt: skip
+            await self._retry(row, backoff(row.attempts), f"{type(exc).__name__}: {exc}")
+            return False
+        async with UnitOfWork(self.engine) as uow:
+            await uow.outbox.done(row.id)
+        return True
+
+    async def _retry(self, row: OutboxRow, delay: timedelta, error: str) -> None:
+        async with UnitOfWork(self.engine) as uow:
+            await uow.outbox.retry(row.id, self.clock.now() + delay, error)
+
+    async def _release(self, rows: Sequence[OutboxRow]) -> None:
+        if not rows:
+            return
+        async with UnitOfWork(self.engine) as uow:
+            for row in rows:
+                await uow.outbox.release(row.id, self.clock.now())
