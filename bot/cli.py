@@ -239,6 +239,7 @@ def run(
     from bot.bootstrap import platforms_configured, serve
 
     settings = _settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
     if console is None:
         console = not platforms_configured(settings) and sys.stdin.isatty()
     _serve(lambda: serve(settings, console=console))

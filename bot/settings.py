@@ -65,6 +65,10 @@ class DiscordSettings(_Section):
     log_channel_id: int | None = None
     shard_count: int | None = Field(None, ge=1)
     max_open_per_user: int = Field(3, ge=1)
+    # seconds discord.py waits after the last GUILD_CREATE before READY (tests and benches set it small)
+    guild_ready_timeout: float = Field(2.0, ge=0)
+    # also DM the transcript to the requester on close (a failed DM is logged, never fatal)
+    transcript_to_requester: bool = True
 
     @property
     def enabled(self) -> bool:

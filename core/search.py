@@ -5,7 +5,8 @@ Whitespace separates tokens::
     login error status:open priority:high,urgent category:technical created:2026-11-01..2026-11-26 "500 error"
 
 - a free word (lower-cased); ``TKT-B3X9C`` is a ticket id, not a word;
-- ``"a phrase"`` (quotes delimit; there is no escape, so a lone quote is an error);
+- ``"a phrase"`` (quotes delimit; there is no escape, so a lone quote is an error; the typographic
+  quotes chat apps substitute, “ ” „, count as ``"``);
 - ``field:value`` with a field name in any case: status, priority, category, requester, assignee, id,
   created, closed. ``field:a,b`` means any of them; a value may be quoted: ``requester:"Ann Lee"``;
   a field given twice adds alternatives (dates excepted).
@@ -51,6 +52,8 @@ _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-
 _RELATIVE = re.compile(r"(\d{1,6})([hdw])")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _TINY = timedelta(microseconds=1)
+_EARLIEST, _LATEST = datetime(1899, 12, 30, tzinfo=UTC), datetime(3000, 1, 2, tzinfo=UTC)  # 1900-2999 anywhere
+_SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"'})  # chat apps "correct" quotes
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def parse_query(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    text = text.strip()
+    text = text.strip().translate(_SMART_QUOTES)
     if len(text) > MAX_QUERY:
         raise InvalidInput(f"the query is {len(text)} characters long; at most {MAX_QUERY} are allowed")
     for char in text:
@@ -272,12 +275,13 @@ class _Builder:
         if "" in token.values:
             problem = "needs a value" if len(token.values) == 1 else "has an empty value in its list"
             raise InvalidInput(f"{name}: {problem}; write it without spaces, e.g. {_EXAMPLES[name]}")
-        for value in token.values if name not in ("created", "closed") else ():
-            self.value(name, value)
         if name in ("created", "closed"):
             if len(token.values) > 1 or name in self.dates:
                 raise InvalidInput(f"{name}: takes one date or range, e.g. {_EXAMPLES[name]}")
             self.dates[name] = self.date_range(name, token.values[0])
+        else:
+            for value in token.values:
+                self.value(name, value)
 
     def value(self, name: str, value: str) -> None:
         if name == "status":
@@ -300,6 +304,8 @@ class _Builder:
             start, end = self.bounds(name, value)
         except (ValueError, OverflowError):
             raise InvalidInput(f"{name}: {_show(value)} is not a valid date, or it is out of range") from None
+        if any(bound is not None and not _EARLIEST <= bound <= _LATEST for bound in (start, end)):
+            raise InvalidInput(f"{name}: {_show(value)} is out of range; use dates from 1900 to 2999")
         if start is not None and end is not None and start >= end:
             raise InvalidInput(f"{name}: the range {_show(value)} ends before it starts; put the earlier date first")
         return DateRange(start, end)
@@ -313,7 +319,7 @@ class _Builder:
         if ".." in text:
             left, _, right = text.partition("..")
             if not left and not right:
-                raise InvalidInput(f"{name}: .. needs a start or an end, e.g. {_EXAMPLES['created'][8:]}")
+                raise InvalidInput(f"{name}: .. needs a start, an end or both, e.g. {name}:2026-11-01..")
             return (self.point(name, left)[0] if left else None, self.point(name, right)[1] if right else None)
         if relative := _RELATIVE.fullmatch(text):
             if int(relative[1]) == 0:
@@ -328,8 +334,10 @@ class _Builder:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=self.tz)
             return moment.astimezone(UTC), moment.astimezone(UTC) + _TINY
-        if text in ("today", "yesterday"):
-            day = self.now.astimezone(self.tz).date() - timedelta(days=text == "yesterday")
+        if text == "today":
+            day = self.now.astimezone(self.tz).date()
+        elif text == "yesterday":
+            day = self.now.astimezone(self.tz).date() - timedelta(days=1)
         elif _DATE.fullmatch(text):
             day = date.fromisoformat(text)
         else:

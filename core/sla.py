@@ -25,6 +25,7 @@ DEFAULT_TARGETS: dict[Priority, timedelta] = {
 
 _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
+_TINY = timedelta(microseconds=1)
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -184,13 +185,15 @@ class BusinessHours:
         return _first_instant(day, self.start, self.tz), _first_instant(day, self.end, self.tz)
 
     def _is_regular_week(self, day: date) -> bool:
-        """Whether the UTC offset stays the same for the seven local days from ``day``.
+        """Whether the UTC offset stays the same through the seven local days from ``day``.
 
-        Sampling every two days is exact for tzdata: no zone has ever left an offset and come back
-        to it in under 3.9 days (the shortest: Africa/Freetown, 1939; since 1970, 6.96 days).
+        The first sample is just before the week, so a midnight lost in a DST gap (the clock jumping
+        from 00:00 to 01:00) makes the week irregular. Sampling every two days is exact for tzdata: no
+        zone has ever left an offset and come back to it in under 3.9 days (the shortest:
+        Africa/Freetown, 1939; since 1970, 6.96 days, Brazil 2000 and Gaza).
         """
         begin = _first_instant(day, time(0), self.tz)
-        offset = begin.astimezone(self.tz).utcoffset()
+        offset = (begin - _TINY).astimezone(self.tz).utcoffset()
         samples = (begin + timedelta(days=n) for n in (2, 4, 6, 7))
         return all(sample.astimezone(self.tz).utcoffset() == offset for sample in samples)
 
@@ -208,7 +211,7 @@ class SlaPolicy:
 
     def __post_init__(self) -> None:
         merged = dict(DEFAULT_TARGETS)
-        merged.update({Priority.parse(key): value for key, value in self.targets.items()})
+        merged.update({Priority(Priority.parse(key)): value for key, value in self.targets.items()})
         for priority, target in merged.items():
             if target <= timedelta(0):
                 raise InvalidInput(f"the SLA target for {priority} must be longer than zero")
@@ -218,7 +221,7 @@ class SlaPolicy:
 
     def target(self, priority: Priority) -> timedelta:
         """Return the response target of ``priority``."""
-        return self.targets[Priority.parse(priority)]
+        return self.targets[Priority(Priority.parse(priority))]
 
     def due_at(self, waiting_since: datetime, priority: Priority) -> datetime:
         """Return when a ticket waiting since ``waiting_since`` breaches its target (UTC)."""
@@ -256,7 +259,7 @@ def _first_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     # bisect for the jump itself (about 32 steps, only on the rare days with a gap).
     before, after = local.replace(fold=1).astimezone(UTC), instant
     offset_after = after.astimezone(tz).utcoffset()
-    while after - before > timedelta(microseconds=1):
+    while after - before > _TINY:
         middle = before + (after - before) // 2
         if middle.astimezone(tz).utcoffset() == offset_after:
             after = middle

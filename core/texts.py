@@ -80,7 +80,8 @@ def stats_text(s: Stats) -> str:
         f"Tickets: {s.total} total · {s.open} open · {s.pending} pending · {s.closed} closed",
         f"Average first response: {duration(s.avg_first_response)} · average resolution: {duration(s.avg_resolution)}",
         f"SLA attainment: {pct} · CSAT: {csat}",
-        f"Last 24 h: {s.opened_24h} opened, {s.closed_24h} closed · last 7 d: {s.opened_7d} opened, {s.closed_7d} closed",
+        f"Last 24 h: {s.opened_24h} opened, {s.closed_24h} closed · "
+        f"last 7 d: {s.opened_7d} opened, {s.closed_7d} closed",
     ]
     if s.by_category:
         lines.append("By category: " + ", ".join(f"{k} {b.total}" for k, b in s.by_category.items()))

@@ -394,7 +394,7 @@ def ticket_list(tickets: Sequence[Ticket], *, title: str, empty: str = "No ticke
     blocks += [_section(ticket_line(t)) for t in shown]
     if total is not None and total > len(shown):
         blocks.append(_context(f"Showing {len(shown)} of {total}{'+' if total >= 1000 else ''}."))
-    return SlackMessage(text=fit(f"{title}: {len(shown)} ticket(s)", FALLBACK_MAX), blocks=blocks)
+    return SlackMessage(text=user_mrkdwn(f"{title}: {len(shown)} ticket(s)", FALLBACK_MAX), blocks=blocks)
 
 
 def ticket_details(ticket: Ticket, thread: Sequence[Message], *, staff: bool) -> SlackMessage:
@@ -553,7 +553,7 @@ def home_view(
     shown = list(tickets)[:page_size]
     if not shown:
         blocks.append(_section("The queue is empty. :tada:" if staff else "You have no open tickets."))
-    for t in shown:
+    for n, t in enumerate(shown):
         buttons: list[dict[str, Any]] = []
         if staff and t.status is not Status.CLOSED and t.assignee is None:
             buttons.append(_button("Claim", A_CLAIM, t.id, "primary"))
@@ -563,8 +563,8 @@ def home_view(
             buttons.append(_button("Reopen", A_REOPEN, t.id))
         else:
             buttons.append(_button("Close", A_CLOSE, t.id, "danger"))
-        blocks.append({"type": "section", "block_id": f"home_ticket|{t.id}", "text": _mrkdwn(fit(ticket_line(t), SECTION_MAX))})
-        blocks.append({"type": "actions", "block_id": f"home_actions|{t.id}", "elements": buttons})
+        blocks.append({"type": "section", "block_id": f"home_ticket|{n}|{t.id}", "text": _mrkdwn(fit(ticket_line(t), SECTION_MAX))})
+        blocks.append({"type": "actions", "block_id": f"home_actions|{n}|{t.id}", "elements": buttons})
         blocks.append({"type": "divider"})
     pager: list[dict[str, Any]] = []
     if offset > 0:

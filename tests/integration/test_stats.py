@@ -10,10 +10,9 @@ from sqlalchemy import select
 from core.desk import Desk
 from core.errors import TicketError
 from core.model import Actor, Priority, Status
-from core.stats import StatRow, summarize
+from core.stats import StatRow, contribution, summarize
 from core.storage.tables import tickets
 from core.storage.tickets import ticket_from_row
-from core.stats import contribution
 from tests.fakes.clock import FakeClock
 
 STAFF = Actor(platform="slack", user_id="U1", name="Sam", is_staff=True)

@@ -194,7 +194,7 @@ nasty = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(subject=nasty, body=nasty, name=nasty, category=nasty)
 def test_no_user_string_produces_a_ping_or_an_invalid_block(subject: str, body: str, name: str, category: str):
     subject = subject or "x"
