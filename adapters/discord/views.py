@@ -55,7 +55,9 @@ class CardButton(ui.DynamicItem[ui.Button], template=rf"ticket:(?P<action>claim|
 class RatingButton(ui.DynamicItem[ui.Button], template=rf"ticket:rate:(?P<id>{TICKET_ID}):(?P<stars>[1-5])"):
     def __init__(self, ticket_id: str, stars: int) -> None:
         super().__init__(
-            ui.Button(label="★" * stars, style=discord.ButtonStyle.secondary, custom_id=f"ticket:rate:{ticket_id}:{stars}")
+            ui.Button(
+                label="★" * stars, style=discord.ButtonStyle.secondary, custom_id=f"ticket:rate:{ticket_id}:{stars}"
+            )
         )
         self.ticket_id = ticket_id
         self.stars = stars
@@ -71,7 +73,9 @@ class RatingButton(ui.DynamicItem[ui.Button], template=rf"ticket:rate:(?P<id>{TI
 class PanelOpenButton(ui.DynamicItem[ui.Button], template=r"ticket:panel:open"):
     def __init__(self) -> None:
         super().__init__(
-            ui.Button(label="Open a ticket", style=discord.ButtonStyle.success, emoji="🎫", custom_id="ticket:panel:open")
+            ui.Button(
+                label="Open a ticket", style=discord.ButtonStyle.success, emoji="🎫", custom_id="ticket:panel:open"
+            )
         )
 
     @classmethod

@@ -361,6 +361,13 @@ def notice(text: str) -> SlackMessage:
     return SlackMessage(text=fit(safe, FALLBACK_MAX), blocks=[_section(safe)])
 
 
+def ticket_done(ticket: Ticket, what: str = "Done") -> SlackMessage:
+    """A confirmation after a change: ``Done: TKT-B3X9C is Closed · High · Technical · Alice``."""
+    who = person(ticket.assignee, with_platform=False)
+    line = f"{escape(what)}: *{ticket.id}* is {ticket.status.value} · {ticket.priority.value} · {escape(ticket.category)} · {who}"
+    return SlackMessage(text=fit(re.sub(r"[*_]", "", line), FALLBACK_MAX), blocks=[_section(fit(line, SECTION_MAX))])
+
+
 def refusal(text: str) -> SlackMessage:
     return notice(f":no_entry: {text}")
 
@@ -537,7 +544,13 @@ def reply_modal(ticket: Ticket) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- App Home
 def home_view(
-    tickets: Sequence[Ticket], *, staff: bool, offset: int = 0, has_more: bool = False, page_size: int = HOME_PAGE_SIZE
+    tickets: Sequence[Ticket],
+    *,
+    staff: bool,
+    offset: int = 0,
+    has_more: bool = False,
+    page_size: int = HOME_PAGE_SIZE,
+    notice: str = "",
 ) -> dict[str, Any]:
     """App Home: the requester's tickets, or for staff the queue (unassigned first, by SLA due) with buttons.
 
@@ -550,6 +563,8 @@ def home_view(
         else "Open a ticket with `/ticket`. Reply to a ticket in its DM thread."
     )
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(title, HEADER_MAX)}, _context(intro)]
+    if notice:
+        blocks.append(_section(user_mrkdwn(notice)))
     shown = list(tickets)[:page_size]
     if not shown:
         blocks.append(_section("The queue is empty. :tada:" if staff else "You have no open tickets."))

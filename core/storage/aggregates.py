@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.model import Status, Ticket
 from core.stats import Key, StatRow, Vector
 from core.storage.tables import STAT_COLUMNS, ticket_stats, tickets
-from core.storage.tickets import _insert, ticket_from_row
+from core.storage.tickets import ticket_from_row
+
+
+@functools.cache
+def _upsert(dialect_name: str) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` for every counter, built once per dialect."""
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(ticket_stats)
+    return stmt.on_conflict_do_update(
+        index_elements=["category", "priority"],
+        set_={name: ticket_stats.c[name] + stmt.excluded[name] for name in STAT_COLUMNS},
+    )
 
 
 class StatsStore:
@@ -19,14 +32,10 @@ class StatsStore:
 
     async def add(self, delta: dict[Key, Vector]) -> None:
         """Add ``delta`` to the aggregate rows; keys in sorted order so concurrent writers never deadlock."""
+        stmt = _upsert(self.conn.dialect.name)
         for (category, priority), vec in sorted(delta.items()):
             values = {name: vec.get(name, 0) for name in STAT_COLUMNS}
-            stmt = _insert(self.conn, ticket_stats).values(category=category, priority=priority, **values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["category", "priority"],
-                set_={name: ticket_stats.c[name] + stmt.excluded[name] for name in vec},
-            )
-            await self.conn.execute(stmt)
+            await self.conn.execute(stmt, {"category": category, "priority": priority, **values})
 
     async def rows(self) -> list[StatRow]:
         result = await self.conn.execute(select(ticket_stats))

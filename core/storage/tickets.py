@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,17 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
     """An INSERT that can say ``ON CONFLICT DO NOTHING`` on either database."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+@functools.cache
+def _insert_ticket(dialect_name: str) -> Any:
+    """Built once per dialect: statements on the hot path take their values as parameters, so SQLAlchemy
+    reuses the compiled form instead of rebuilding a VALUES clause on every call."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(tickets).on_conflict_do_nothing(index_elements=["id"]).returning(tickets.c.pk)
+
+
+_INSERT_MESSAGE = messages.insert().returning(messages.c.id)
 
 
 def _actor(platform: str | None, user_id: str | None, name: str | None, email: str | None = None) -> Actor | None:
@@ -107,13 +119,8 @@ class TicketStore:
     # -- tickets -------------------------------------------------------------------------------
     async def insert_if_new(self, ticket: Ticket) -> int | None:
         """Insert the ticket unless its id is taken; return its ``pk`` or ``None`` on an id collision."""
-        stmt = (
-            _insert(self.conn, tickets)
-            .values(**ticket_values(ticket))
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(tickets.c.pk)
-        )
-        return (await self.conn.execute(stmt)).scalar()
+        result = await self.conn.execute(_insert_ticket(self.conn.dialect.name), ticket_values(ticket))
+        return result.scalar()
 
     async def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
         stmt = select(tickets).where(tickets.c.id == ticket_id)
@@ -153,22 +160,18 @@ class TicketStore:
         attachments: Sequence[Attachment],
         at: datetime,
     ) -> Message:
-        stmt = (
-            messages.insert()
-            .values(
-                ticket_id=ticket_id,
-                author_platform=author.platform,
-                author_id=author.user_id,
-                author_name=author.name,
-                role=role.value,
-                body=body,
-                internal=internal,
-                attachments=[a.to_dict() for a in attachments],
-                created_at=at,
-            )
-            .returning(messages.c.id)
-        )
-        message_id = (await self.conn.execute(stmt)).scalar_one()
+        values = {
+            "ticket_id": ticket_id,
+            "author_platform": author.platform,
+            "author_id": author.user_id,
+            "author_name": author.name,
+            "role": role.value,
+            "body": body,
+            "internal": internal,
+            "attachments": [a.to_dict() for a in attachments],
+            "created_at": at,
+        }
+        message_id = (await self.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
         return Message(
             id=message_id,
             ticket_id=ticket_id,

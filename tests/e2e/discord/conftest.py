@@ -7,10 +7,14 @@ fake see an unknown route or a broken Discord rule (late/double interaction resp
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
+from bot.settings import Settings
+from tests.e2e.discord.app import DiscordApp, discord_settings
+from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeDiscord
 
 WATCHED_LOGGERS = ("discord", "adapters", "core", "bot")
@@ -57,3 +61,57 @@ async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
         yield server
     finally:
         await server.close()
+
+
+class _DeliveryFailures(logging.Handler):
+    """Outbox deliveries to Discord that failed (the dispatcher logs them as warnings, then retries)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+        self.expected = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "core.outbox" and "failed" in record.getMessage():
+            self.records.append(record)
+
+
+@pytest.fixture
+def delivery_failures() -> Iterator[_DeliveryFailures]:
+    """Fails the test if an outbox delivery to Discord failed, unless the test set ``.expected = True``."""
+    handler = _DeliveryFailures()
+    logging.getLogger("core.outbox").addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logging.getLogger("core.outbox").removeHandler(handler)
+    if handler.records and not handler.expected:
+        details = [f"{r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else r.getMessage() for r in handler.records]
+        pytest.fail("unexpected outbox delivery failures:\n  " + "\n  ".join(details), pytrace=False)
+
+
+@pytest.fixture
+async def make_app(
+    fake: FakeDiscord, settings_factory: Callable[..., Settings], clock: FakeClock, delivery_failures: Any
+) -> AsyncIterator[Callable[..., Awaitable[DiscordApp]]]:
+    """``await make_app(**discord_overrides)`` → a started DiscordApp. Call it again after ``stop()`` to
+    simulate a restart (a new process against the same database). Apps still running are stopped at the end."""
+    apps: list[DiscordApp] = []
+
+    async def make(**overrides: Any) -> DiscordApp:
+        settings = settings_factory(discord=discord_settings(fake, **overrides))
+        app = DiscordApp(fake, settings, clock)
+        apps.append(app)
+        return await app.start()
+
+    try:
+        yield make
+    finally:
+        for app in apps:
+            if not app._stop.is_set():
+                await app.stop()
+
+
+@pytest.fixture
+async def app(make_app: Callable[..., Awaitable[DiscordApp]]) -> DiscordApp:
+    return await make_app()
