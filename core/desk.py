@@ -102,7 +102,7 @@ class Desk:
             id="",
             subject=clean_subject(subject),
             category=parse_category(category or "General", self.categories),
-            priority=Priority.parse(priority or Priority.MEDIUM),  # type: ignore[arg-type]
+            priority=Priority.parse(priority or Priority.MEDIUM),
             status=Status.OPEN,
             requester=requester.as_person(),
             created_at=self.clock.now(),
@@ -300,7 +300,7 @@ class Desk:
         new = Status.parse(status)
         return await self._change(
             ticket_id, actor, lambda t, now: lifecycle.set_status(t, new, now, self.rules), staff_only=True
-        )  # type: ignore[arg-type]
+        )
 
     async def close_ticket(self, *, ticket_id: str, actor: Actor, reason: str | None = None) -> Ticket:
         note = clean_body(reason or "", required=False)
@@ -323,7 +323,7 @@ class Desk:
         new = Priority.parse(priority)
         return await self._change(
             ticket_id, actor, lambda t, now: lifecycle.set_priority(t, new, now, self.rules), staff_only=True
-        )  # type: ignore[arg-type]
+        )
 
     async def set_category(self, *, ticket_id: str, category: str, actor: Actor) -> Ticket:
         new = parse_category(category, self.categories)
@@ -448,9 +448,9 @@ class Desk:
         if status is None:
             statuses = [Status.OPEN, Status.PENDING]
         elif isinstance(status, str | Status):
-            statuses = [Status.parse(status)]  # type: ignore[list-item]
+            statuses = [Status.parse(status)]
         else:
-            statuses = [Status.parse(s) for s in status]  # type: ignore[misc]
+            statuses = [Status.parse(s) for s in status]
         stmt = select(tickets).where(tickets.c.status.in_([s.value for s in statuses]))
         if not actor.is_staff:
             stmt = stmt.where(

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Self
 
 from core.errors import InvalidInput
 
@@ -18,7 +19,7 @@ class _Choice(enum.StrEnum):
     """An enum whose input is case-insensitive (``"high"``, ``"HIGH"`` and ``"High"`` are one value)."""
 
     @classmethod
-    def parse(cls, value: str | _Choice) -> _Choice:
+    def parse(cls, value: str | _Choice) -> Self:
         if isinstance(value, cls):
             return value
         text = str(value).strip().lower()

@@ -133,14 +133,15 @@ class SearchStore:
         return base, [fts.c.rank, tickets.c.pk.desc()]
 
     def _postgres(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> tuple[Any, list[Any]]:
-        simple = literal_column("'simple'")
+        simple: Any = literal_column("'simple'")
         parts = [func.plainto_tsquery(simple, t) for t in query.terms]
         parts += [func.phraseto_tsquery(simple, p) for p in query.phrases]
-        tsq = parts[0]
+        tsq: Any = parts[0]
         for part in parts[1:]:
             tsq = tsq.op("&&")(part)
-        doc, notes = literal_column("ticket_search.doc"), literal_column("ticket_search.notes")
-        match = doc.op("@@")(tsq)
+        doc: Any = literal_column("ticket_search.doc")
+        notes: Any = literal_column("ticket_search.notes")
+        match: Any = doc.op("@@")(tsq)
         if staff:
             match = or_(match, notes.op("@@")(tsq))
         fts = (
