@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -132,6 +132,23 @@ class Settings(BaseSettings):
             raise ValueError("at least one category is needed")
         return value
 
+    @model_validator(mode="after")
+    def _platforms_complete(self) -> Settings:
+        """A platform that is switched on (its token set) needs the rest of its settings."""
+        missing = []
+        if self.slack.enabled:
+            if self.slack.app_token is None and self.slack.signing_secret is None:
+                missing.append("TICKETBOT_SLACK__SIGNING_SECRET (or __APP_TOKEN for Socket Mode)")
+            if not self.slack.staff_channel:
+                missing.append("TICKETBOT_SLACK__STAFF_CHANNEL")
+        if self.discord.enabled:
+            for name in ("guild_id", "support_channel_id"):
+                if getattr(self.discord, name) is None:
+                    missing.append(f"TICKETBOT_DISCORD__{name.upper()}")
+        if missing:
+            raise ValueError("missing " + ", ".join(missing))
+        return self
+
 
 class SettingsError(Exception):
     """A missing or malformed setting; ``str()`` is one line naming the variable."""
@@ -144,6 +161,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = "TICKETBOT_" + "__".join(str(p).upper() for p in err["loc"] if not isinstance(p, int))
-            problems.append(f"{name}: {err['msg']}")
+            message = str(err["msg"]).removeprefix("Value error, ")
+            path = [str(p).upper() for p in err["loc"] if not isinstance(p, int)]
+            problems.append(f"TICKETBOT_{'__'.join(path)}: {message}" if path else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

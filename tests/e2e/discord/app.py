@@ -73,12 +73,15 @@ class DiscordApp:
         return self
 
     async def stop(self) -> None:
+        """Like a graceful shutdown: the dispatcher finishes its round, then the bot disconnects."""
         self._stop.set()
+        outbox, bot_task = self._tasks[0], self._tasks[1]
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(outbox, 5)
         if self.bot is not None:
             await self.bot.close()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, 5)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(bot_task, 5)
         if self.engine is not None:
             await self.engine.dispose()
 

@@ -1,0 +1,102 @@
+"""The outbox dispatcher: at least once, in order per ticket, retried with backoff, never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.desk import Desk
+from core.events import Event, MessageAdded, StatusChanged, TicketOpened
+from core.model import Actor
+from core.outbox import Dispatcher
+from core.ports import RetryLater
+from core.storage.uow import UnitOfWork
+from tests.fakes.clock import FakeClock
+
+ANN = Actor(platform="discord", user_id="1", name="Ann")
+STAFF = Actor(platform="slack", user_id="U1", name="Sam", is_staff=True)
+
+
+class FakeNotifier:
+    """Records what it was given; can be told to fail the next deliveries."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sent: list[Event] = []
+        self.failures: list[Exception] = []
+
+    async def notify(self, event: Event) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(event)
+
+
+async def pending(desk: Desk) -> int:
+    async with UnitOfWork(desk.engine, read_only=True) as uow:
+        return await uow.outbox.pending()
+
+
+async def test_every_consumer_gets_every_event_once_in_order(desk: Desk, clock: FakeClock) -> None:
+    slack, discord = FakeNotifier("slack"), FakeNotifier("discord")
+    desk.consumers.extend(["slack", "discord"])
+    dispatcher = Dispatcher(desk.engine, [slack, discord], clock=clock)
+    t = await desk.create_ticket(subject="a", message="b", requester=ANN)
+    await desk.admin_reply_to_ticket(ticket_id=t.id, content="c", actor=STAFF)
+    assert await dispatcher.drain() == 6
+    for n in (slack, discord):
+        assert [type(e) for e in n.sent] == [TicketOpened, MessageAdded, StatusChanged]
+    assert await dispatcher.drain() == 0 and await pending(desk) == 0
+
+
+async def test_a_failure_is_retried_later_and_keeps_the_ticket_order(desk: Desk, clock: FakeClock) -> None:
+    slack = FakeNotifier("slack")
+    desk.consumers.append("slack")
+    dispatcher = Dispatcher(desk.engine, [slack], clock=clock)
+    t = await desk.create_ticket(subject="a", message="b", requester=ANN)
+    other = await desk.create_ticket(subject="x", message="y", requester=ANN)
+    await desk.admin_reply_to_ticket(ticket_id=t.id, content="c", actor=STAFF)
+    slack.failures.append(ConnectionError("platform down"))  # the first delivery (t opened) fails
+    await dispatcher.drain()
+    # the other ticket is not held up; t's later events wait behind its failed one
+    assert [e.ticket_id for e in slack.sent] == [other.id]
+    assert await pending(desk) == 3
+    clock.advance(seconds=1)  # first backoff is 1 s
+    await dispatcher.drain()
+    assert [type(e) for e in slack.sent if e.ticket_id == t.id] == [TicketOpened, MessageAdded, StatusChanged]
+    assert await pending(desk) == 0
+
+
+async def test_retry_later_honours_the_delay(desk: Desk, clock: FakeClock) -> None:
+    slack = FakeNotifier("slack")
+    desk.consumers.append("slack")
+    dispatcher = Dispatcher(desk.engine, [slack], clock=clock)
+    await desk.create_ticket(subject="a", requester=ANN)
+    slack.failures.append(RetryLater(30, "429 ratelimited"))
+    await dispatcher.drain()
+    clock.advance(seconds=29)
+    await dispatcher.drain()
+    assert slack.sent == []
+    clock.advance(seconds=1)
+    await dispatcher.drain()
+    assert len(slack.sent) == 1
+
+
+async def test_a_restart_loses_nothing(desk: Desk, clock: FakeClock) -> None:
+    desk.consumers.append("slack")
+    await desk.create_ticket(subject="a", requester=ANN)
+    # a dispatcher claims the row and "crashes" before delivering: the lease expires, a new one delivers
+    async with UnitOfWork(desk.engine) as uow:
+        assert len(await uow.outbox.claim("slack", clock.now(), timedelta(seconds=120), 10)) == 1
+    fresh = FakeNotifier("slack")
+    restarted = Dispatcher(desk.engine, [fresh], clock=clock)
+    assert await restarted.drain() == 0, "a leased row is not delivered twice at once"
+    clock.advance(seconds=121)
+    assert await restarted.drain() == 1
+    assert [type(e) for e in fresh.sent] == [TicketOpened]
+
+
+async def test_unknown_consumer_rows_stay_for_their_owner(desk: Desk, clock: FakeClock) -> None:
+    desk.consumers.extend(["slack", "email"])
+    await desk.create_ticket(subject="a", requester=ANN)
+    slack = FakeNotifier("slack")
+    await Dispatcher(desk.engine, [slack], clock=clock).drain()
+    assert len(slack.sent) == 1 and await pending(desk) == 1
