@@ -86,3 +86,15 @@ def test_run_without_a_terminal_serves_until_sigterm(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "ticketbot stopped" in err
+
+
+def test_console_command_reads_lines_and_answers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
+    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    lines = "/ticket new Printer on fire priority:urgent\n/ticket list\n/ticket stats\n/quit\n"
+    proc = subprocess.run([sys.executable, "-m", "bot", "console", "--staff", "Sam"], input=lines, env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "you are Sam (staff)" in proc.stdout
+    assert "Opened TKT-" in proc.stdout and "[Open] [Urgent] [General]  Printer on fire" in proc.stdout
+    assert "Tickets: 1 total · 1 open" in proc.stdout
