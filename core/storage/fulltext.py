@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,6 +32,19 @@ from core.storage.tables import tickets
 from core.storage.tickets import ticket_from_row
 
 TOTAL_CAP = 1000  # counting every match of a common word in a big table is not worth its cost
+RANK_WINDOW = 2000  # relevance is computed over this many newest matches (see SearchStore.search)
+
+# The index tables, described for queries only: the migration creates them (dialect-specific DDL), so
+# they live outside ``tables.metadata``.
+_index_metadata = MetaData()
+fts5_index = Table(
+    "ticket_search", _index_metadata,
+    Column("rowid", Integer), Column("rank", Float), Column("ticket_search", Text),
+)  # fmt: skip
+pg_index = Table(
+    "ticket_search", MetaData(),
+    Column("pk", BigInteger), Column("doc", Text), Column("notes", Text),
+)  # fmt: skip
 
 
 def fts5_expression(query: SearchQuery) -> str:
@@ -98,59 +124,61 @@ class SearchStore:
     async def search(
         self, query: SearchQuery, *, scope: ColumnElement[bool] | None, staff: bool, limit: int, offset: int
     ) -> tuple[list[Ticket], int]:
-        """Tickets matching ``query`` (and ``scope``, e.g. "requested by me"): by relevance when there are
-        words to match, else newest first. Returns one page and the match count (capped at ``TOTAL_CAP``)."""
+        """Tickets matching ``query`` (and ``scope``, e.g. "requested by me") and the match count (capped).
+
+        Without words: newest first. With words: by relevance among the newest ``RANK_WINDOW`` matching
+        tickets. Ranking every match of a common word in a million tickets costs seconds on either engine;
+        walking the index newest-first and ranking a bounded window costs milliseconds, and for a help desk
+        the recent tickets are the ones that matter (older ones are reached with ``created:`` filters).
+        """
         where = _filters(query)
         if scope is not None:
             where.append(scope)
-        has_words = bool(query.terms or query.phrases)
-        if not has_words:
-            base = select(tickets).where(and_(*where)) if where else select(tickets)
-            order = [tickets.c.created_at.desc(), tickets.c.pk.desc()]
-        elif self.postgres:
-            base, order = self._postgres(query, where, staff)
+        if not (query.terms or query.phrases):
+            base = select(tickets.c.pk).where(*where)
+            page = (
+                select(tickets)
+                .where(*where)
+                .order_by(tickets.c.created_at.desc(), tickets.c.pk.desc())
+                .limit(limit)
+                .offset(offset)
+            )
         else:
-            base, order = self._sqlite(query, where, staff)
-        page = base.order_by(*order).limit(limit).offset(offset)
+            window = self._window(query, where, staff).subquery("window")
+            base = select(window.c.pk)
+            page = (
+                select(tickets)
+                .join(window, window.c.pk == tickets.c.pk)
+                .order_by(window.c.rank.desc() if self.postgres else window.c.rank, tickets.c.pk.desc())
+                .limit(limit)
+                .offset(offset)
+            )
         items = [ticket_from_row(r) for r in await self.conn.execute(page)]
-        capped = base.with_only_columns(tickets.c.pk).limit(TOTAL_CAP).subquery()
+        capped = base.limit(TOTAL_CAP).subquery()
         total = int((await self.conn.execute(select(func.count()).select_from(capped))).scalar_one())
         return items, total
 
-    def _sqlite(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> tuple[Any, list[Any]]:
-        expression = fts5_expression(query)
-        if not staff:
-            expression = "{subject body} : (" + expression + ")"
-        fts = (
-            text("SELECT rowid AS pk, rank AS rank FROM ticket_search WHERE ticket_search MATCH :q")
-            .bindparams(q=expression)
-            .columns(pk=tickets.c.pk.type, rank=tickets.c.pk.type)
-            .subquery("fts")
-        )
-        base = select(tickets).join(fts, fts.c.pk == tickets.c.pk)
+    def _window(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> Any:
+        """The newest ``RANK_WINDOW`` tickets matching the words and filters, with their relevance."""
+        if self.postgres:
+            simple: Any = literal_column("'simple'")
+            parts = [func.plainto_tsquery(simple, t) for t in query.terms]
+            parts += [func.phraseto_tsquery(simple, p) for p in query.phrases]
+            tsq: Any = parts[0]
+            for part in parts[1:]:
+                tsq = tsq.op("&&")(part)
+            match = pg_index.c.doc.op("@@")(tsq)
+            if staff:
+                match = or_(match, pg_index.c.notes.op("@@")(tsq))
+            key, rank = pg_index.c.pk, func.ts_rank(pg_index.c.doc, tsq)
+            index = pg_index
+        else:
+            expression = fts5_expression(query)
+            if not staff:
+                expression = "{subject body} : (" + expression + ")"
+            match = fts5_index.c.ticket_search.op("MATCH")(expression)
+            key, rank, index = fts5_index.c.rowid, fts5_index.c.rank, fts5_index
+        stmt = select(key.label("pk"), rank.label("rank")).select_from(index).where(match)
         if where:
-            base = base.where(and_(*where))
-        return base, [fts.c.rank, tickets.c.pk.desc()]
-
-    def _postgres(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> tuple[Any, list[Any]]:
-        simple: Any = literal_column("'simple'")
-        parts = [func.plainto_tsquery(simple, t) for t in query.terms]
-        parts += [func.phraseto_tsquery(simple, p) for p in query.phrases]
-        tsq: Any = parts[0]
-        for part in parts[1:]:
-            tsq = tsq.op("&&")(part)
-        doc: Any = literal_column("ticket_search.doc")
-        notes: Any = literal_column("ticket_search.notes")
-        match: Any = doc.op("@@")(tsq)
-        if staff:
-            match = or_(match, notes.op("@@")(tsq))
-        fts = (
-            select(literal_column("ticket_search.pk").label("pk"), func.ts_rank(doc, tsq).label("rank"))
-            .select_from(text("ticket_search"))
-            .where(match)
-            .subquery("fts")
-        )
-        base = select(tickets).join(fts, fts.c.pk == tickets.c.pk)
-        if where:
-            base = base.where(and_(*where))
-        return base, [fts.c.rank.desc(), tickets.c.pk.desc()]
+            stmt = stmt.join(tickets, tickets.c.pk == key).where(*where)
+        return stmt.order_by(key.desc()).limit(RANK_WINDOW)
