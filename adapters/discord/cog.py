@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 10
 ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION = 40060, 10062
 RELAYED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+NOT_IN_TICKET = "⚠️ only the requester and the support team write in {}; this message was not added to the ticket"
 PRIORITY_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
 
 
@@ -333,10 +334,14 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         )
         if ticket is None:
             return
+        actor = self._actor(message.author)
+        if not actor.is_staff and not ticket.is_requester(actor):
+            await self._reply(message, NOT_IN_TICKET.format(ticket.id), ticket.id)
+            return
         try:
             saved = await self.desk.add_message(
                 ticket_id=ticket.id,
-                actor=self._actor(message.author),
+                actor=actor,
                 content=message.content,
                 attachments=attachments_of(message),
                 idempotency_key=message_key(message),

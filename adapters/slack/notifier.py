@@ -93,7 +93,7 @@ class SlackNotifier:
             # a new card (first event, or the old one was deleted): bring the conversation into its thread
             for message in await self._thread(ticket):
                 if not (isinstance(event, MessageAdded) and message.id == event.message_id):
-                    pass
+                    await self._mirror_to_staff(ticket, card, message)
         dm = await self._ensure_dm(ticket) if ticket.requester.platform == PLATFORM else None
         if isinstance(event, MessageAdded):
             await self._message_added(ticket, event, card, dm)

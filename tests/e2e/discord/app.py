@@ -11,6 +11,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord import build_discord
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from core.desk import Desk
 from core.outbox import Dispatcher
 from core.storage.engine import build_engine
+from core.storage.tables import outbox
 from core.storage.uow import UnitOfWork
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeInteraction, FakeMessage, FakeUser
@@ -60,9 +62,7 @@ class DiscordApp:
         self.desk.consumers.append(self.notifier.name)
         self.dispatcher = Dispatcher(self.engine, [self.notifier], clock=self.clock, poll_interval=0.05)
         self.desk.on_commit.append(self.dispatcher.wake)
-        self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop), name="outbox"))
         bot_task = asyncio.create_task(self.bot.start(self.fake.token), name="discord-bot")
-        self._tasks.append(bot_task)
         ready = asyncio.create_task(self.bot.wait_until_ready())
         done, _ = await asyncio.wait({bot_task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
         if ready not in done:
@@ -70,6 +70,8 @@ class DiscordApp:
             if bot_task in done:
                 bot_task.result()
             raise AssertionError("the Discord bot did not become ready")
+        # with a frozen FakeClock a "not ready yet, retry in 2 s" would never come due: start delivering now
+        self._tasks = [asyncio.create_task(self.dispatcher.run(self._stop), name="outbox"), bot_task]
         return self
 
     async def stop(self) -> None:
@@ -89,6 +91,12 @@ class DiscordApp:
     async def pending(self) -> int:
         async with UnitOfWork(self.engine, read_only=True) as uow:  # type: ignore[arg-type]
             return await uow.outbox.pending(self.notifier.name)
+
+    async def retrying(self) -> int:
+        """How many undelivered outbox events already failed at least once (a retry is scheduled)."""
+        async with UnitOfWork(self.engine, read_only=True) as uow:  # type: ignore[arg-type]
+            stmt = select(func.count()).where(outbox.c.consumer == self.notifier.name, outbox.c.attempts > 0)
+            return int((await uow.tickets.conn.execute(stmt)).scalar_one())
 
     async def settle(self, within: float = 5.0) -> None:
         """Wait until every outbox event has been delivered to Discord."""

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from core.model import Actor, Status
 from tests.e2e.discord.app import DiscordApp
 from tests.fakes.discord import FakeDiscord
 
 SYSTEM = Actor.system()
+
+
+async def wait_for_messages(app: DiscordApp, ticket_id: str, count: int) -> None:
+    """Wait until the ticket's conversation has ``count`` messages (thread messages are handled async)."""
+
+    async def enough() -> bool:
+        return len(await app.desk.get_thread(ticket_id=ticket_id, actor=SYSTEM)) >= count
+
+    for _ in range(250):
+        if await enough():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{ticket_id} never reached {count} messages")
 
 
 async def test_status_shows_the_ticket_to_its_requester_only(app: DiscordApp, fake: FakeDiscord) -> None:
@@ -43,8 +58,10 @@ async def test_list_shows_own_tickets_and_the_staff_queue(app: DiscordApp, fake:
 async def test_close_in_thread_posts_transcripts_asks_for_rating_and_locks(app: DiscordApp, fake: FakeDiscord) -> None:
     ticket_id, thread, _ = await app.open_ticket(fake.alice, "Broken export", "CSV is empty")
     await fake.send_message(fake.sam, thread, "Fixed on our side, please retry.")
-    await app.settle()
-    await app.desk.add_note(ticket_id=ticket_id, content="root cause: cron", actor=Actor("slack", "U1", "Sam", is_staff=True))
+    await wait_for_messages(app, ticket_id, 2)
+    await app.desk.add_note(
+        ticket_id=ticket_id, content="root cause: cron", actor=Actor("slack", "U1", "Sam", is_staff=True)
+    )
     answer = await (await fake.slash(fake.alice, "ticket close", channel=thread, reason="works now")).reply()
     assert answer.content == f"🔒 Closed **{ticket_id}**." and answer.ephemeral
     await app.settle()
@@ -147,8 +164,8 @@ async def test_claim_button_is_for_staff(app: DiscordApp, fake: FakeDiscord) -> 
     assert (await refused.followup()).content == "⚠️ only support staff can do that"
     claim = await fake.click(fake.sam, card, f"ticket:claim:{ticket_id}")
     assert await claim.response() == 6
+    await fake.wait_until(lambda: card.embed_field("Assignee") == f"<@{fake.sam.id}>", what="the card's assignee")
     await app.settle()
-    assert card.embed_field("Assignee") == f"<@{fake.sam.id}>"
     assert claim.followups == []
 
 
@@ -172,8 +189,7 @@ async def test_reopen_by_command_and_button_unarchives_the_thread(app: DiscordAp
     card = app.card(thread)
     close = await fake.click(fake.alice, card, f"ticket:close:{ticket_id}")
     assert await close.response() == 6
-    await app.settle()
-    assert thread.archived and thread.locked
+    await fake.wait_until(lambda: thread.archived and thread.locked, what="the thread to be archived and locked")
 
     again = await (await fake.slash(fake.alice, "ticket reopen", ticket=ticket_id)).reply()
     assert again.content == f"🔓 Reopened **{ticket_id}**."
@@ -186,9 +202,9 @@ async def test_reopen_by_command_and_button_unarchives_the_thread(app: DiscordAp
     await app.settle()
     reopen = await fake.click(fake.sam, app.card(thread), f"ticket:reopen:{ticket_id}")
     assert await reopen.response() == 6
+    await fake.wait_until(lambda: not thread.archived, what="the thread to be unarchived")
     await app.settle()
     assert (await app.desk.get_ticket(ticket_id=ticket_id, actor=SYSTEM)).status is Status.OPEN
-    assert not thread.archived
 
 
 async def test_closing_someone_elses_ticket_is_refused(app: DiscordApp, fake: FakeDiscord) -> None:

@@ -811,7 +811,13 @@ class FakeDiscord:
             if not perms & needed:
                 raise ApiError(403, 50013, "Missing Permissions")
             await self._unarchive_for_post(channel, self.bot_user)
-        message = self._new_message(channel, self.bot_user, data, call.files)
+        reference = data.get("message_reference")
+        if reference is not None:
+            target = self.messages.get(int(reference.get("message_id", 0)))
+            if target is None or target.channel_id != channel.id:
+                raise limits.invalid("message_reference: unknown message")
+        message = self._new_message(channel, self.bot_user, data, call.files, mtype=19 if reference else 0)
+        message.message_reference = reference
         self._append(channel, message)
         await self._dispatch_message("MESSAGE_CREATE", message)
         await self._add_mentioned_to_thread(channel, message)
@@ -964,7 +970,7 @@ class FakeDiscord:
         self.messages[message.id] = message
         self.channel_messages.setdefault(channel.id, []).append(message.id)
         channel.last_message_id = message.id
-        if channel.is_thread and message.type == 0:
+        if channel.is_thread and message.type in (0, 19):
             channel.message_count += 1
 
     def _remove(self, message: FakeMessage) -> None:
