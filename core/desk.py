@@ -51,7 +51,7 @@ MAX_PAGE = 100
 @dataclass(frozen=True)
 class SearchPage:
     items: list[Ticket]
-    total: int  # capped at core.storage.fulltext.TOTAL_CAP
+    total: int  # capped at core.storage.fulltext.RESULT_CAP
     offset: int = 0
 
     @property

@@ -31,8 +31,7 @@ from core.search import SearchQuery
 from core.storage.tables import tickets
 from core.storage.tickets import ticket_from_row
 
-TOTAL_CAP = 1000  # counting every match of a common word in a big table is not worth its cost
-RANK_WINDOW = 2000  # relevance is computed over this many newest matches (see SearchStore.search)
+RESULT_CAP = 2000  # matches considered (and counted) per search: the newest ones (see SearchStore.search)
 
 # The index tables, described for queries only: the migration creates them (dialect-specific DDL), so
 # they live outside ``tables.metadata``.
@@ -126,7 +125,7 @@ class SearchStore:
     ) -> tuple[list[Ticket], int]:
         """Tickets matching ``query`` (and ``scope``, e.g. "requested by me") and the match count (capped).
 
-        Without words: newest first. With words: by relevance among the newest ``RANK_WINDOW`` matching
+        Without words: newest first. With words: by relevance among the newest ``RESULT_CAP`` matching
         tickets. Ranking every match of a common word in a million tickets costs seconds on either engine;
         walking the index newest-first and ranking a bounded window costs milliseconds, and for a help desk
         the recent tickets are the ones that matter (older ones are reached with ``created:`` filters).
@@ -135,7 +134,6 @@ class SearchStore:
         if scope is not None:
             where.append(scope)
         if not (query.terms or query.phrases):
-            base = select(tickets.c.pk).where(*where)
             page = (
                 select(tickets)
                 .where(*where)
@@ -143,23 +141,23 @@ class SearchStore:
                 .limit(limit)
                 .offset(offset)
             )
-        else:
-            window = self._window(query, where, staff).subquery("window")
-            base = select(window.c.pk)
-            page = (
-                select(tickets)
-                .join(window, window.c.pk == tickets.c.pk)
-                .order_by(window.c.rank.desc() if self.postgres else window.c.rank, tickets.c.pk.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-        items = [ticket_from_row(r) for r in await self.conn.execute(page)]
-        capped = base.limit(TOTAL_CAP).subquery()
-        total = int((await self.conn.execute(select(func.count()).select_from(capped))).scalar_one())
-        return items, total
+            items = [ticket_from_row(r) for r in await self.conn.execute(page)]
+            capped = select(tickets.c.pk).where(*where).limit(RESULT_CAP).subquery()
+            total = int((await self.conn.execute(select(func.count()).select_from(capped))).scalar_one())
+            return items, total
+        # The window is small (≤ RESULT_CAP pairs of integers): fetch it whole, rank and page it here, then
+        # load only the page's tickets. One bounded index walk, and no plan a row estimate can derail.
+        window = list(await self.conn.execute(self._window(query, where, staff)))
+        better = -1 if self.postgres else 1  # ts_rank: higher is better; FTS5 bm25 rank: lower is better
+        window.sort(key=lambda r: (better * r.rank, -r.pk))
+        wanted = [r.pk for r in window[offset : offset + limit]]
+        if not wanted:
+            return [], len(window)
+        rows = {r.pk: r for r in await self.conn.execute(select(tickets).where(tickets.c.pk.in_(wanted)))}
+        return [ticket_from_row(rows[pk]) for pk in wanted if pk in rows], len(window)
 
     def _window(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> Any:
-        """The newest ``RANK_WINDOW`` tickets matching the words and filters, with their relevance."""
+        """The newest ``RESULT_CAP`` tickets matching the words and filters, with their relevance."""
         if self.postgres:
             simple: Any = literal_column("'simple'")
             parts = [func.plainto_tsquery(simple, t) for t in query.terms]
@@ -167,18 +165,26 @@ class SearchStore:
             tsq: Any = parts[0]
             for part in parts[1:]:
                 tsq = tsq.op("&&")(part)
-            match = pg_index.c.doc.op("@@")(tsq)
+            match: Any = pg_index.c.doc.op("@@")(tsq)
             if staff:
                 match = or_(match, pg_index.c.notes.op("@@")(tsq))
-            key, rank = pg_index.c.pk, func.ts_rank(pg_index.c.doc, tsq)
-            index = pg_index
-        else:
-            expression = fts5_expression(query)
-            if not staff:
-                expression = "{subject body} : (" + expression + ")"
-            match = fts5_index.c.ticket_search.op("MATCH")(expression)
-            key, rank, index = fts5_index.c.rowid, fts5_index.c.rank, fts5_index
-        stmt = select(key.label("pk"), rank.label("rank")).select_from(index).where(match)
+            newest = select(pg_index.c.pk).where(match)
+            if where:
+                newest = newest.join(tickets, tickets.c.pk == pg_index.c.pk).where(*where)
+            newest_sq = newest.order_by(pg_index.c.pk.desc()).limit(RESULT_CAP).subquery("newest")
+            # rank only the window: ts_rank reads each document, so computing it before the LIMIT would
+            # read every match of a common word
+            ranked = pg_index.alias("ranked")
+            return select(newest_sq.c.pk, func.ts_rank(ranked.c.doc, tsq).label("rank")).join(
+                ranked, ranked.c.pk == newest_sq.c.pk
+            )
+        expression = fts5_expression(query)
+        if not staff:
+            expression = "{subject body} : (" + expression + ")"
+        key = fts5_index.c.rowid
+        stmt = select(key.label("pk"), fts5_index.c.rank.label("rank")).where(
+            fts5_index.c.ticket_search.op("MATCH")(expression)
+        )
         if where:
             stmt = stmt.join(tickets, tickets.c.pk == key).where(*where)
-        return stmt.order_by(key.desc()).limit(RANK_WINDOW)
+        return stmt.order_by(key.desc()).limit(RESULT_CAP)
