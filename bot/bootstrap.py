@@ -52,6 +52,9 @@ def build_desk(settings: Settings, engine: AsyncEngine, *, clock: Clock | None =
         pending_on_staff_reply=settings.pending_on_staff_reply,
     )
     kwargs.setdefault("max_open_per_user", settings.discord.max_open_per_user if settings.discord.enabled else None)
+    # Outbox consumers come from the configuration, not from what this process runs: a ticket opened by
+    # `ticketbot ticket create` must still reach the Slack and Discord adapters of the running service.
+    kwargs.setdefault("consumers", list(platforms_configured(settings)))
     return Desk(
         engine=engine, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs
     )
@@ -79,29 +82,55 @@ class Runtime:
     desk: Desk
     notifiers: list[Notifier] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    dispatcher_task: asyncio.Task[None] | None = None
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    failure: str | None = None  # why an adapter stopped on its own, if one did
 
     def add_notifier(self, notifier: Notifier) -> None:
         self.notifiers.append(notifier)
-        self.desk.consumers.append(notifier.name)
+        if notifier.name not in self.desk.consumers:
+            self.desk.consumers.append(notifier.name)
 
     def start_dispatcher(self) -> Dispatcher:
         self.dispatcher = Dispatcher(self.engine, self.notifiers, clock=self.desk.clock)
         self.desk.on_commit.append(self.dispatcher.wake)
-        self.background.append(asyncio.create_task(self.dispatcher.run(self.stop), name="outbox"))
+        self.dispatcher_task = asyncio.create_task(self.dispatcher.run(self.stop), name="outbox")
         return self.dispatcher
 
+    def run_in_background(self, name: str, work: Any) -> None:
+        """Run an adapter's main coroutine; if it ends by itself (a bad token…), stop ticketbot and say why."""
+        task = asyncio.create_task(work, name=name)
+
+        def ended(t: asyncio.Task[Any]) -> None:
+            if self.stop.is_set() or t.cancelled():
+                return
+            exc = t.exception()
+            self.failure = f"{name} stopped: {exc or 'it ended unexpectedly'}"
+            log.error(self.failure, exc_info=exc)
+            self.stop.set()
+
+        task.add_done_callback(ended)
+        self.background.append(task)
+
     async def close(self) -> None:
+        """Shut down in order: finish the delivery round in flight, close adapters, release the database."""
         self.stop.set()
+        if self.dispatcher_task is not None:
+            try:
+                await asyncio.wait_for(self.dispatcher_task, timeout=15)
+            except TimeoutError:
+                log.warning("outbox delivery did not finish in time; undelivered events stay queued")
         for closer in reversed(self.closers):
-            with suppress(Exception):
+            try:
                 result = closer()
                 if asyncio.iscoroutine(result):
                     await result
+            except Exception:
+                log.exception("error while closing an adapter")
         if self.background:
-            done, pending = await asyncio.wait(self.background, timeout=10)
+            _, pending = await asyncio.wait(self.background, timeout=10)
             for task in pending:
                 task.cancel()
         await self.engine.dispose()
@@ -134,7 +163,7 @@ async def serve(settings: Settings, *, console: bool, console_actor: Any = None)
 
             await run_terminal(runtime, actor=console_actor)
         else:
-            runtime.start_dispatcher()
+            await start_adapters(runtime)
             log.info(
                 "ticketbot running (%s); stop with Ctrl-C",
                 ", ".join(platforms_configured(settings)) or "no chat platform",
@@ -143,3 +172,23 @@ async def serve(settings: Settings, *, console: bool, console_actor: Any = None)
     finally:
         await runtime.close()
         log.info("ticketbot stopped")
+    if runtime.failure:
+        raise AdapterFailed(runtime.failure)
+
+
+class AdapterFailed(Exception):
+    """An adapter stopped on its own (e.g. its token was refused); ``str()`` says which and why."""
+
+
+async def start_adapters(runtime: Runtime) -> None:
+    """Build every configured adapter, register its notifier, start it and the outbox dispatcher."""
+    settings = runtime.settings
+    if settings.discord.enabled:
+        from adapters.discord import build_discord
+
+        bot, notifier = build_discord(settings, runtime.desk)
+        runtime.add_notifier(notifier)
+        assert settings.discord.token is not None
+        runtime.run_in_background("discord", bot.start(settings.discord.token.get_secret_value()))
+        runtime.closers.append(bot.close)
+    runtime.start_dispatcher()

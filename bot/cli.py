@@ -262,8 +262,12 @@ def console_cmd(
 
 
 def _serve(start: Callable[[], Awaitable[None]]) -> None:
+    from bot.bootstrap import AdapterFailed
+
     try:
         asyncio.run(start())
+    except AdapterFailed as exc:
+        _fail(str(exc))
     except SettingsError as exc:
         _fail(str(exc), code=2)
     except OSError as exc:

@@ -69,6 +69,9 @@ class DiscordSettings(_Section):
     guild_ready_timeout: float = Field(2.0, ge=0)
     # also DM the transcript to the requester on close (a failed DM is logged, never fatal)
     transcript_to_requester: bool = True
+    # the adapter spaces its own REST calls under Discord's global limit of 50/s per bot (0 = off);
+    # interaction answers are exempt. Several processes sharing one token: divide between them.
+    rest_per_second: float = Field(48.0, ge=0)
 
     @property
     def enabled(self) -> bool:

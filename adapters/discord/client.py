@@ -7,6 +7,7 @@ dispatcher).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from discord.ext import commands
 
 from adapters.discord import render, views
 from adapters.discord.cog import TicketCog
-from adapters.discord.notifier import DiscordNotifier, describe_http_error
+from adapters.discord.notifier import DiscordNotifier, RestPacer, describe_http_error
 from bot.settings import DiscordSettings, Settings, SettingsError
 from core.desk import Desk
 
@@ -51,7 +52,7 @@ class _TicketBot:
 
     tickets: TicketCog
     notifier: DiscordNotifier
-    tree: app_commands.CommandTree
+    synced: asyncio.Task[bool]  # the slash-command sync started by setup_hook
 
     def __init__(self, *, desk: Desk, settings: DiscordSettings, categories: Sequence[str], **options: Any) -> None:
         super().__init__(  # type: ignore[call-arg]
@@ -68,7 +69,7 @@ class _TicketBot:
         self.desk = desk
         self.discord_settings = settings
         self.categories = list(categories)
-        self.notifier = DiscordNotifier(self, desk, settings)  # type: ignore[arg-type]
+        self.notifier = DiscordNotifier(self, desk, settings, RestPacer(settings.rest_per_second))  # type: ignore[arg-type]
 
     async def login(self, token: str) -> None:
         apply_endpoints(self.discord_settings)
@@ -78,19 +79,26 @@ class _TicketBot:
         self.tickets = TicketCog(self, self.desk, self.discord_settings, self.categories, self.notifier)  # type: ignore[arg-type]
         await self.add_cog(self.tickets)  # type: ignore[attr-defined]
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)  # type: ignore[attr-defined]
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.tree.on_error = self._on_tree_error  # type: ignore[attr-defined]
+        # syncing is one REST call that needs no gateway: run it beside the connection, not before it
+        self.synced = asyncio.create_task(self._sync_commands(), name="discord-sync-commands")
+
+    async def _sync_commands(self) -> bool:
+        """Register the /ticket commands in the configured guild (instant, unlike global commands)."""
         guild_id = self.discord_settings.guild_id
         if guild_id is None:
             log.warning("discord: TICKETBOT_DISCORD__GUILD_ID is not set; slash commands are not synced")
-            return
+            return False
         guild = discord.Object(guild_id)
-        self.tree.copy_global_to(guild=guild)
+        tree: app_commands.CommandTree = self.tree  # type: ignore[attr-defined]
+        tree.copy_global_to(guild=guild)
         try:
-            synced = await self.tree.sync(guild=guild)
+            synced = await tree.sync(guild=guild)
         except discord.HTTPException as exc:  # the bot still runs: buttons and threads work without sync
             log.error("discord: could not sync slash commands to guild %s: %s", guild_id, describe_http_error(exc))
-        else:
-            log.info("discord: %d slash command(s) synced to guild %s", len(synced), guild_id)
+            return False
+        log.info("discord: %d slash command(s) synced to guild %s", len(synced), guild_id)
+        return True
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: thread messages are handled by the cog's listener."""

@@ -202,6 +202,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
             if not actor.is_staff:
                 raise NotPermitted("only support staff can post the ticket panel")
             channel = self.bot.get_partial_messageable(interaction.channel_id or 0, guild_id=interaction.guild_id)
+            await self.notifier.pacer.wait()
             await channel.send(
                 embed=render.panel_embed(), view=views.panel_view(self.categories), allowed_mentions=render.NO_MENTIONS
             )
@@ -449,6 +450,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
 
     async def _reply(self, message: discord.Message, text: str, ticket_id: str) -> None:
         try:
+            await self.notifier.pacer.wait()
             await message.reply(text, mention_author=False, allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("discord: could not answer in the thread of %s: %s", ticket_id, describe_http_error(exc))
@@ -457,5 +459,5 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
 def _name(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    data = interaction.data or {}
+    data: dict[str, Any] = dict(interaction.data or {})
     return str(data.get("custom_id") or data.get("name") or interaction.type.name)

@@ -45,7 +45,7 @@ class CardButton(ui.DynamicItem[ui.Button], template=rf"ticket:(?P<action>claim|
         self.ticket_id = ticket_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Button, match: Any) -> CardButton:
+    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Item[Any], match: Any) -> CardButton:
         return cls(match["action"], match["id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -63,7 +63,7 @@ class RatingButton(ui.DynamicItem[ui.Button], template=rf"ticket:rate:(?P<id>{TI
         self.stars = stars
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Button, match: Any) -> RatingButton:
+    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Item[Any], match: Any) -> RatingButton:
         return cls(match["id"], int(match["stars"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -79,7 +79,7 @@ class PanelOpenButton(ui.DynamicItem[ui.Button], template=r"ticket:panel:open"):
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Button, match: Any) -> PanelOpenButton:
+    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Item[Any], match: Any) -> PanelOpenButton:
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -97,7 +97,10 @@ class PanelCategorySelect(ui.DynamicItem[ui.Select], template=r"ticket:panel:cat
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Select, match: Any) -> PanelCategorySelect:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: Any
+    ) -> PanelCategorySelect:
+        assert isinstance(item, ui.Select)
         return cls([o.value for o in item.options])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -117,8 +120,9 @@ class SearchPageButton(ui.DynamicItem[ui.Button], template=r"ticket:page:(?P<off
         self.offset = offset
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Button, match: Any) -> SearchPageButton:
-        return cls(int(match["offset"]), item.label or "page")
+    async def from_custom_id(cls, interaction: discord.Interaction, item: ui.Item[Any], match: Any) -> SearchPageButton:
+        label = item.label if isinstance(item, ui.Button) else None
+        return cls(int(match["offset"]), label or "page")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await handlers(interaction).search_page(interaction, self.offset)

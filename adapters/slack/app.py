@@ -12,21 +12,25 @@ The adapter holds no ticket state: which Slack message belongs to which ticket i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
 
 from adapters.slack import render, translate
 from adapters.slack.notifier import REQUESTER_DM, STAFF_CARD, SlackNotifier
 from adapters.slack.people import SlackPeople
-from bot.settings import Settings, SlackSettings
+from bot.settings import Settings, SettingsError, SlackSettings
 from core.chat import STAFF_ONLY, ChatCommand, CommandResult, help_text, parse_command, run_command
 from core.desk import Desk
 from core.errors import InvalidInput, TicketError
@@ -69,6 +73,64 @@ class InFlight:
             await self._idle.wait()
 
 
+class AckFirst:
+    """Holds work that follows an ack until Slack's requests in flight have been answered.
+
+    Under a burst (an incident: many people run /ticket at once) the acks then leave before the slower
+    after-ack work (views.open, desk queries…) competes for the event loop — Slack's 3-second clock covers
+    only the acks. The wait is bounded by ``max_wait``, so under steady load work is delayed, never starved.
+    """
+
+    def __init__(self, max_wait: float = 1.0) -> None:
+        self.max_wait = max_wait
+        self._open = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Wrap the handling of one request from Slack (until its response is ready)."""
+        self._open += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._open -= 1
+            if self._open == 0:
+                self._idle.set()
+
+    async def after_acks(self) -> None:
+        """Return once no request from Slack is waiting for its answer (or after ``max_wait``)."""
+        if self._open == 0:
+            return
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.max_wait)
+        except TimeoutError:
+            pass
+
+
+class TrackedRequestHandler:
+    """Bolt's FastAPI/Starlette handler, counting each request for ``AckFirst``."""
+
+    def __init__(self, app: AsyncApp, gate: AckFirst) -> None:
+        self._handler = AsyncSlackRequestHandler(app)
+        self._gate = gate
+
+    async def handle(self, request: Request) -> Response:
+        async with self._gate.request():
+            return await self._handler.handle(request)
+
+
+class TrackedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's aiohttp Socket Mode handler, counting each envelope for ``AckFirst``."""
+
+    gate: AckFirst
+
+    async def handle(self, client: Any, req: Any) -> None:
+        async with self.gate.request():
+            await super().handle(client, req)
+
+
 class SlackListeners:
     """Every Slack listener, as bound methods sharing the desk, the people directory and the settings."""
 
@@ -80,6 +142,7 @@ class SlackListeners:
         self.watch_channels = frozenset(settings.slack.watch_channels)
         self.reply_mode = settings.slack.reply_mode
         self.busy = InFlight()
+        self.acks = AckFirst()
 
     def register(self, app: AsyncApp) -> None:
         app.command("/ticket")(self.on_command)
@@ -99,6 +162,7 @@ class SlackListeners:
     async def _guarded(self, work: Coroutine[Any, Any, None], tell: Tell | None, ticket_id: str | None = None) -> None:
         """Run listener work after the ack: user errors → ``tell``; anything else → log + apology."""
         try:
+            await self.acks.after_acks()
             await work
         except TicketError as err:
             if tell is not None:
@@ -119,20 +183,20 @@ class SlackListeners:
 
     def _teller(self, body: dict[str, Any], client: AsyncWebClient, respond: Any) -> Tell:
         """Where to answer the user privately: the response_url, the App Home, an ephemeral, or a DM."""
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        user_id = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
         channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
         from_home = ((body.get("view") or {}).get("type")) == "home"
 
         async def tell(message: render.SlackMessage) -> None:
             try:
                 if from_home:
-                    await self._publish_home(client, user_id, notice=message.text)
+                    await self._publish_home(client, user_id, notice=message.blocks)
                 elif respond is not None and body.get("response_url"):
-                    await respond(
-                        text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
-                    )
+                    await respond(response_type="ephemeral", replace_original=False, **message.kwargs())
                 elif channel:
-                    await client.chat_postEphemeral(channel=channel, user=user_id, text=message.text, blocks=message.blocks)
+                    await client.chat_postEphemeral(
+                        channel=channel, user=user_id, text=message.text, blocks=message.blocks
+                    )
                 else:
                     await client.chat_postMessage(channel=user_id, **message.kwargs())
             except SlackApiError as err:
@@ -146,17 +210,16 @@ class SlackListeners:
         kind = translate.origin_kind(actor.user_id, content)
         if where is None:
             where = Link(ticket_id, PLATFORM, kind, channel_id="")
-        await self.desk.save_link(
-            Link(ticket_id, PLATFORM, kind, where.channel_id, where.thread_id, where.message_id)
-        )
+        await self.desk.save_link(Link(ticket_id, PLATFORM, kind, where.channel_id, where.thread_id, where.message_id))
 
     async def _resolve_user(self, ref: str) -> Actor | None:
         user_id = translate.user_ref(ref)
         return await self.people.person(user_id) if user_id else None
 
     # ------------------------------------------------------------------------------------------ /ticket
-    async def on_command(self, ack: Any, command: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
-                         respond: Any) -> None:  # fmt: skip
+    async def on_command(
+        self, ack: Any, command: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         async with self.busy:
             text = (command.get("text") or "").strip()
             if text.lower() in ("", "new"):
@@ -234,8 +297,15 @@ class SlackListeners:
         return render.notice(result.note or "Done.")
 
     # ------------------------------------------------------------------------------------------ modals
-    async def _submit(self, ack: Any, work: Coroutine[Any, Any, Any], *, error_block: str, tell: Tell,
-                      then: Callable[[Any], Awaitable[None]]) -> None:  # fmt: skip
+    async def _submit(
+        self,
+        ack: Any,
+        work: Coroutine[Any, Any, Any],
+        *,
+        error_block: str,
+        tell: Tell,
+        then: Callable[[Any], Awaitable[None]],
+    ) -> None:
         """Run ``work`` for a modal submission: errors inside the modal when it answers in time; otherwise
         close the modal, finish, and tell the user privately."""
         task = asyncio.ensure_future(work)
@@ -250,7 +320,9 @@ class SlackListeners:
 
         await self._guarded(finish(), tell)
 
-    async def on_new_ticket_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_new_ticket_submit(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         async with self.busy:
             form = translate.read_new_ticket(view, self.categories)
             if isinstance(form, dict):
@@ -266,8 +338,9 @@ class SlackListeners:
                 ack, self._create_from_form(form, user, view), error_block="subject", tell=tell, then=then
             )
 
-    async def _create_from_form(self, form: translate.NewTicketForm, user: dict[str, Any],
-                                view: dict[str, Any]) -> tuple[Ticket, Actor]:  # fmt: skip
+    async def _create_from_form(
+        self, form: translate.NewTicketForm, user: dict[str, Any], view: dict[str, Any]
+    ) -> tuple[Ticket, Actor]:
         submitter = await self.people.actor(user["id"], fallback_name=user.get("name", ""))
         source = form.metadata.get("source") or {}
         requester = submitter
@@ -286,8 +359,9 @@ class SlackListeners:
         )
         return ticket, submitter
 
-    async def _after_create(self, client: AsyncWebClient, ticket: Ticket, submitter: Actor,
-                            form: translate.NewTicketForm, user_id: str) -> None:  # fmt: skip
+    async def _after_create(
+        self, client: AsyncWebClient, ticket: Ticket, submitter: Actor, form: translate.NewTicketForm, user_id: str
+    ) -> None:
         source = form.metadata.get("source")
         if source:
             await self._link_source_and_import(client, ticket, source, submitter)
@@ -299,7 +373,9 @@ class SlackListeners:
             except SlackApiError as err:  # e.g. a DM the bot is not part of; the DM card confirms anyway
                 log.info("no ephemeral confirmation in %s: %s", channel, err.response.get("error"))
 
-    async def on_reply_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_reply_submit(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         async with self.busy:
             parsed = translate.read_reply(view)
             if isinstance(parsed, dict):
@@ -327,8 +403,9 @@ class SlackListeners:
             await self._submit(ack, reply(), error_block="body", tell=tell, then=then)
 
     # ------------------------------------------------------------------------------------------ buttons
-    async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                        respond: Any) -> None:  # fmt: skip
+    async def on_button(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         async with self.busy:
             await ack()
             tell = self._teller(body, client, respond)
@@ -357,8 +434,9 @@ class SlackListeners:
         if (body.get("view") or {}).get("type") == "home":
             await self._publish_home(client, actor.user_id)
 
-    async def on_select(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
-                        respond: Any) -> None:  # fmt: skip
+    async def on_select(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         async with self.busy:
             await ack()
             tell = self._teller(body, client, respond)
@@ -383,13 +461,17 @@ class SlackListeners:
                 return
             await self._guarded(self._publish_home(client, event["user"]), None)
 
-    async def on_home_page(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_page(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         async with self.busy:
             await ack()
             offset = int(action.get("value") or 0) if str(action.get("value") or "0").isdigit() else 0
             await self._guarded(self._publish_home(client, body["user"]["id"], offset=offset), None)
 
-    async def _publish_home(self, client: AsyncWebClient, user_id: str, *, offset: int = 0, notice: str = "") -> None:
+    async def _publish_home(
+        self, client: AsyncWebClient, user_id: str, *, offset: int = 0, notice: list[dict[str, Any]] | None = None
+    ) -> None:
         actor = await self.people.actor(user_id)
         size = render.HOME_PAGE_SIZE
         if actor.is_staff:
@@ -398,7 +480,7 @@ class SlackListeners:
             statuses = [Status.OPEN, Status.PENDING, Status.CLOSED]
             tickets = await self.desk.list_tickets(actor=actor, status=statuses, limit=size + 1, offset=offset)
         view = render.home_view(
-            tickets[:size], staff=actor.is_staff, offset=offset, has_more=len(tickets) > size, notice=notice
+            tickets[:size], staff=actor.is_staff, offset=offset, has_more=len(tickets) > size, notice=notice or ()
         )
         await client.views_publish(user_id=user_id, view=view)
 
@@ -412,9 +494,12 @@ class SlackListeners:
             async def tell(message: render.SlackMessage) -> None:
                 try:
                     await client.chat_postEphemeral(
-                        channel=event["channel"], user=event["user"], thread_ts=translate.thread_of(event),
-                        text=message.text, blocks=message.blocks,
-                    )  # fmt: skip
+                        channel=event["channel"],
+                        user=event["user"],
+                        thread_ts=translate.thread_of(event),
+                        text=message.text,
+                        blocks=message.blocks,
+                    )
                 except SlackApiError as err:
                     log.warning("could not answer %s: %s", event.get("user"), err.response.get("error"))
 
@@ -424,7 +509,10 @@ class SlackListeners:
         channel, thread_ts = str(event["channel"]), translate.thread_of(event)
         in_staff_channel = channel == self.staff_channel
         ticket = await self.desk.find_ticket_by_link(
-            platform=PLATFORM, channel_id=channel, thread_id=thread_ts, kind=STAFF_CARD if in_staff_channel else REQUESTER_DM
+            platform=PLATFORM,
+            channel_id=channel,
+            thread_id=thread_ts,
+            kind=STAFF_CARD if in_staff_channel else REQUESTER_DM,
         )
         if ticket is None:
             return
@@ -453,8 +541,9 @@ class SlackListeners:
             await tell(render.notice(f"Only support staff's messages in this thread are added to {ticket.id}."))
 
     # ------------------------------------------------------------------------------------------ tickets from messages
-    async def on_message_shortcut(self, ack: Any, shortcut: dict[str, Any], body: dict[str, Any],
-                                  client: AsyncWebClient, respond: Any) -> None:  # fmt: skip
+    async def on_message_shortcut(
+        self, ack: Any, shortcut: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         async with self.busy:
             await ack()
             tell = self._teller(body, client, respond)
@@ -538,8 +627,15 @@ class SlackListeners:
             root = str(parent)  # ts was a reply: read its whole thread
         return sorted(messages, key=lambda m: float(m.get("ts") or 0))
 
-    async def _link_source_and_import(self, client: AsyncWebClient, ticket: Ticket, source: dict[str, Any],
-                                      importer: Actor, *, thread: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+    async def _link_source_and_import(
+        self,
+        client: AsyncWebClient,
+        ticket: Ticket,
+        source: dict[str, Any],
+        importer: Actor,
+        *,
+        thread: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Link the ticket to its Slack message, import the rest of the thread, and say so in the thread."""
         channel, ts = source["channel"], source["ts"]
         await self.desk.save_link(Link(ticket.id, PLATFORM, SOURCE, channel, thread_id=ts, message_id=ts))
@@ -549,8 +645,11 @@ class SlackListeners:
         except SlackApiError as err:
             log.warning(
                 "cannot read the thread of %s in %s (%s); only the message itself is in the ticket",
-                ticket.id, channel, err.response.get("error"), extra={"ticket_id": ticket.id},
-            )  # fmt: skip
+                ticket.id,
+                channel,
+                err.response.get("error"),
+                extra={"ticket_id": ticket.id},
+            )
             return
         for m in thread:
             if m.get("ts") == ts or not translate.is_person_message(m):
@@ -576,13 +675,18 @@ class SlackListeners:
             return
         author = await self.people.actor(author_id)
         if author.is_staff:
-            await self.desk.add_note(ticket_id=ticket.id, content=text, actor=author, attachments=files, idempotency_key=key)
+            await self.desk.add_note(
+                ticket_id=ticket.id, content=text, actor=author, attachments=files, idempotency_key=key
+            )
         else:  # a third person in the thread: kept as an internal note, in their name
             by = importer if importer.is_staff else Actor.system()
             await self.desk.add_note(
-                ticket_id=ticket.id, content=f"{author.display} wrote in Slack: {text}", actor=by,
-                attachments=files, idempotency_key=key,
-            )  # fmt: skip
+                ticket_id=ticket.id,
+                content=f"{author.display} wrote in Slack: {text}",
+                actor=by,
+                attachments=files,
+                idempotency_key=key,
+            )
 
 
 # ---------------------------------------------------------------------------------------------- the adapter
@@ -590,15 +694,16 @@ class SlackListeners:
 class SlackAdapter:
     """What the composition root gets: the Bolt app, the notifier, and the transports' lifecycle.
 
-    HTTP mode: mount ``request_handler`` at ``/slack/events`` (``adapters.web.build_web_app``).
-    Socket Mode (``TICKETBOT_SLACK__APP_TOKEN`` set): ``await start()`` connects; ``await stop()`` closes.
+    ``await start()`` before serving (opens the Web API connection pool; connects Socket Mode when
+    ``TICKETBOT_SLACK__APP_TOKEN`` is set), ``await stop()`` at shutdown. HTTP mode: mount
+    ``request_handler`` at ``/slack/events`` (``adapters.web.build_web_app``).
     """
 
     app: AsyncApp
     notifier: SlackNotifier
     listeners: SlackListeners
     settings: SlackSettings
-    request_handler: AsyncSlackRequestHandler | None = None
+    request_handler: TrackedRequestHandler | None = None
     _socket: AsyncSocketModeHandler | None = field(default=None, repr=False)
 
     @property
@@ -606,12 +711,18 @@ class SlackAdapter:
         return self.settings.app_token is not None
 
     async def start(self) -> None:
-        """Connect Socket Mode when an app token is set (HTTP mode needs nothing: the web server serves it)."""
+        """Open the Web API connection pool; connect Socket Mode when an app token is set (in HTTP mode the
+        web server serves ``request_handler``)."""
+        if self.app.client.session is None:
+            # one keep-alive pool for every Web API call (Bolt's per-request clients share it); without it
+            # slack_sdk opens a new session — and a TLS handshake — per call
+            self.app.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         if self.socket_mode and self._socket is None:
             assert self.settings.app_token is not None
-            self._socket = AsyncSocketModeHandler(
+            self._socket = TrackedSocketModeHandler(
                 self.app, app_token=self.settings.app_token.get_secret_value(), web_client=self.app.client
             )
+            self._socket.gate = self.listeners.acks
             await self._socket.connect_async()
             log.info("Slack Socket Mode connected")
 
@@ -624,6 +735,10 @@ class SlackAdapter:
             await self.drain(grace)
         except TimeoutError:
             log.warning("Slack listeners still busy after %.0fs at shutdown", grace)
+        session = self.app.client.session
+        if session is not None:
+            self.app.client.session = None
+            await session.close()
 
     async def drain(self, grace: float = 10.0) -> None:
         """Wait until no listener work is in progress (at most ``grace`` seconds, then TimeoutError)."""
@@ -643,15 +758,18 @@ def build_slack(settings: Settings, desk: Desk) -> SlackAdapter:
         desk: the core service; add ``adapter.notifier.name`` to ``desk.consumers`` so events reach it.
 
     Raises:
-        ValueError: Slack is not configured enough to run (the message names the variable).
+        SettingsError: Slack is not configured enough to run (the message names the variable).
     """
     s = settings.slack
+    missing = None
     if s.bot_token is None:
-        raise ValueError("TICKETBOT_SLACK__BOT_TOKEN is not set")
-    if s.app_token is None and s.signing_secret is None:
-        raise ValueError("TICKETBOT_SLACK__SIGNING_SECRET is required in HTTP mode (or set __APP_TOKEN for Socket Mode)")
-    if not s.staff_channel:
-        raise ValueError("TICKETBOT_SLACK__STAFF_CHANNEL is required with Slack")
+        missing = "TICKETBOT_SLACK__BOT_TOKEN is not set"
+    elif s.app_token is None and s.signing_secret is None:
+        missing = "TICKETBOT_SLACK__SIGNING_SECRET is required in HTTP mode (or set __APP_TOKEN for Socket Mode)"
+    elif not s.staff_channel:
+        missing = "TICKETBOT_SLACK__STAFF_CHANNEL is required with Slack (a channel id like C0123ABC)"
+    if missing or s.bot_token is None:
+        raise SettingsError(f"invalid configuration: {missing}")
     client = AsyncWebClient(token=s.bot_token.get_secret_value(), base_url=api_base(s.api_url))
     app = AsyncApp(
         client=client,
@@ -662,5 +780,5 @@ def build_slack(settings: Settings, desk: Desk) -> SlackAdapter:
     listeners = SlackListeners(desk, people, settings)
     listeners.register(app)
     notifier = SlackNotifier(desk, client, staff_channel=s.staff_channel, categories=list(settings.categories))
-    handler = AsyncSlackRequestHandler(app) if s.signing_secret is not None else None
+    handler = TrackedRequestHandler(app, listeners.acks) if s.signing_secret is not None else None
     return SlackAdapter(app=app, notifier=notifier, listeners=listeners, settings=s, request_handler=handler)

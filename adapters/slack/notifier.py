@@ -35,7 +35,7 @@ DEFAULT_RETRY_AFTER = 30.0
 
 OPERATOR_ERRORS = {
     "not_in_channel": "invite the bot to the channel (/invite @ticketbot)",
-    "channel_not_found": "check TICKETBOT_SLACK__STAFF_CHANNEL (a channel id like C0123ABC) and that the bot can see it",
+    "channel_not_found": "check TICKETBOT_SLACK__STAFF_CHANNEL (a channel id like C0123ABC) and that the bot sees it",
     "is_archived": "the channel is archived; unarchive it or change TICKETBOT_SLACK__STAFF_CHANNEL",
     "invalid_auth": "TICKETBOT_SLACK__BOT_TOKEN is not valid; reinstall the app and update the token",
     "not_authed": "TICKETBOT_SLACK__BOT_TOKEN is missing",
@@ -111,7 +111,9 @@ class SlackNotifier:
         link = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=STAFF_CARD)
         if link is not None and link.channel_id == self.staff_channel and link.message_id:
             try:
-                await self.client.chat_update(channel=link.channel_id, ts=link.message_id, text=card.text, blocks=card.blocks)
+                await self.client.chat_update(
+                    channel=link.channel_id, ts=link.message_id, text=card.text, blocks=card.blocks
+                )
                 return link, False
             except SlackApiError as err:
                 if _error(err) not in CARD_GONE:
@@ -176,9 +178,7 @@ class SlackNotifier:
             resp = await self.client.chat_postMessage(channel=channel, **card.kwargs())
         except SlackApiError as err:
             if _error(err) in DM_IMPOSSIBLE:
-                log.warning(
-                    "cannot DM the requester of %s: %s", ticket.id, _error(err), extra={"ticket_id": ticket.id}
-                )
+                log.warning("cannot DM the requester of %s: %s", ticket.id, _error(err), extra={"ticket_id": ticket.id})
                 return None
             raise
         link = Link(ticket.id, PLATFORM, REQUESTER_DM, channel, thread_id=resp["ts"], message_id=resp["ts"])
@@ -218,11 +218,17 @@ class SlackNotifier:
 
     async def _status_changed(self, ticket: Ticket, event: StatusChanged, card: Link | None, dm: Link | None) -> None:
         closed_or_reopened = event.new == "Closed" or (event.old == "Closed" and event.new == "Open")
-        if not closed_or_reopened:
-            return  # Open ↔ Pending follows the messages; the card shows it
-        if card is not None:
+        if card is not None and closed_or_reopened:  # Open ↔ Pending follows the messages; the card shows it
             note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=False)
             await self.client.chat_postMessage(channel=card.channel_id, thread_ts=card.thread_id, **note.kwargs())
-        if dm is not None and not ticket.requester.same_person(event.actor):
-            note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=True)
-            await self.client.chat_postMessage(channel=dm.channel_id, thread_ts=dm.thread_id, **note.kwargs())
+        if dm is None or ticket.requester.same_person(event.actor):
+            return  # they did it themselves
+        if event.new == "Pending" and await self._follows_staff_reply(ticket, event):
+            return  # the reply they just received says as much
+        note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=True)
+        await self.client.chat_postMessage(channel=dm.channel_id, thread_ts=dm.thread_id, **note.kwargs())
+
+    async def _follows_staff_reply(self, ticket: Ticket, event: StatusChanged) -> bool:
+        public = [m for m in await self._thread(ticket) if not m.internal]
+        last = public[-1] if public else None
+        return last is not None and last.role is Role.STAFF and last.author.same_person(event.actor)

@@ -39,12 +39,7 @@ class SlackPeople:
     async def actor(self, user_id: str, *, fallback_name: str = "") -> Actor:
         """The Actor for a Slack user, with display name, email and the staff flag."""
         profile = await self._profile(user_id)
-        name = (
-            profile.get("display_name")
-            or profile.get("real_name")
-            or fallback_name
-            or user_id
-        )
+        name = profile.get("display_name") or profile.get("real_name") or fallback_name or user_id
         return Actor(
             platform=PLATFORM,
             user_id=user_id,
@@ -67,6 +62,7 @@ class SlackPeople:
         return user_id in await self._group_members()
 
     async def _group_members(self) -> frozenset[str]:
+        assert self._usergroup is not None
         async with self._group_lock:
             now = time.monotonic()
             if self._group is not None and now - self._group[0] < self._staff_ttl:

@@ -59,7 +59,11 @@ MARK_HANDED_OFF = "outbox_tray"  # handed to the requester's own platform for de
 MARK_INTERNAL = "lock"  # internal note, never shown to the requester
 
 PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "console", "api": "API", "system": "ticketbot"}
-STATUS_EMOJI = {Status.OPEN: ":large_green_circle:", Status.PENDING: ":hourglass_flowing_sand:", Status.CLOSED: ":white_circle:"}
+STATUS_EMOJI = {
+    Status.OPEN: ":large_green_circle:",
+    Status.PENDING: ":hourglass_flowing_sand:",
+    Status.CLOSED: ":white_circle:",
+}
 PRIORITY_EMOJI = {
     Priority.LOW: ":small_blue_diamond:",
     Priority.MEDIUM: ":small_orange_diamond:",
@@ -144,7 +148,12 @@ def _context(*parts: str) -> dict[str, Any]:
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": _plain(text, BUTTON_MAX), "action_id": action_id, "value": value}
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text, BUTTON_MAX),
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         button["style"] = style
     return button
@@ -310,18 +319,20 @@ def _files_line(attachments: Iterable[Attachment]) -> str:
     return (":paperclip: " + ", ".join(parts)) if parts else ""
 
 
-def message_label(message: Message, *, for_requester: bool = False) -> str:
-    """Who wrote it and what it is: ``*Ann* (Discord) · requester``."""
-    who = f"*{person(message.author, with_platform=False)}*"
+def message_label(message: Message, *, for_requester: bool = False, markup: bool = True) -> str:
+    """Who wrote it and what it is: ``*Ann* (Discord) · requester`` (``markup=False``: for fallback text)."""
+    name = person(message.author, with_platform=False)
+    who = f"*{name}*" if markup else name
     where = PLATFORM_NAMES.get(message.source_platform, escape(message.source_platform))
+    icon = (lambda emoji: f"{emoji} ") if markup else (lambda emoji: "")
     if message.role is Role.SYSTEM:
-        return ":information_source: ticketbot"
+        return f"{icon(':information_source:')}ticketbot"
     if for_requester:
         return f"{who} · support"
     if message.internal:
-        return f":lock: Internal note by {who} ({where}) · not sent to the requester"
+        return f"{icon(':lock:')}Internal note by {who} ({where}) · not sent to the requester"
     if message.role is Role.STAFF:
-        return f":leftwards_arrow_with_hook: {who} ({where}) replied to the requester"
+        return f"{icon(':leftwards_arrow_with_hook:')}{who} ({where}) replied to the requester"
     return f"{who} ({where}) · requester"
 
 
@@ -335,14 +346,13 @@ def thread_message(message: Message, *, for_requester: bool = False) -> SlackMes
     files = _files_line(message.attachments)
     if files:
         blocks.append(_context(files))
-    plain_label = re.sub(r"[*_]|:[a-z_]+: ", "", label)
+    plain_label = message_label(message, for_requester=for_requester, markup=False)
     text = fit(f"{plain_label}: {body}" if body else plain_label, FALLBACK_MAX)
     return SlackMessage(text=text, blocks=blocks[:MESSAGE_BLOCKS_MAX])
 
 
 def status_note(ticket: Ticket, old: str, new: str, by: Actor | None, *, for_requester: bool) -> SlackMessage:
     """A line in a thread about a status change."""
-    who = f" by {person(by, with_platform=not for_requester)}" if by is not None and by.platform != "system" else ""
     if for_requester:
         lines = {
             "Closed": "Your ticket was closed. Reply in this thread to reopen it.",
@@ -350,9 +360,11 @@ def status_note(ticket: Ticket, old: str, new: str, by: Actor | None, *, for_req
             "Open": "Your ticket is open again; support will answer here.",
         }
         line = lines.get(new, f"Status: {escape(new)}")
-    else:
-        line = f"Status {escape(old) or '—'} → *{escape(new)}*{who}"
-    return SlackMessage(text=fit(re.sub(r"[*_]", "", line), FALLBACK_MAX), blocks=[_context(line)])
+        return SlackMessage(text=line, blocks=[_context(line)])
+    who = f" by {person(by)}" if by is not None and by.platform != "system" else ""
+    before, after = escape(old) or "—", escape(new)
+    text = fit(f"Status {before} → {after}{who}", FALLBACK_MAX)
+    return SlackMessage(text=text, blocks=[_context(f"Status {before} → *{after}*{who}")])
 
 
 def notice(text: str) -> SlackMessage:
@@ -363,9 +375,10 @@ def notice(text: str) -> SlackMessage:
 
 def ticket_done(ticket: Ticket, what: str = "Done") -> SlackMessage:
     """A confirmation after a change: ``Done: TKT-B3X9C is Closed · High · Technical · Alice``."""
-    who = person(ticket.assignee, with_platform=False)
-    line = f"{escape(what)}: *{ticket.id}* is {ticket.status.value} · {ticket.priority.value} · {escape(ticket.category)} · {who}"
-    return SlackMessage(text=fit(re.sub(r"[*_]", "", line), FALLBACK_MAX), blocks=[_section(fit(line, SECTION_MAX))])
+    who = person(ticket.assignee, with_platform=False) if ticket.assignee else "unassigned"
+    facts = f"{ticket.status.value} · {ticket.priority.value} · {escape(ticket.category)} · {who}"
+    text = fit(f"{escape(what)}: {ticket.id} is {facts}", FALLBACK_MAX)
+    return SlackMessage(text=text, blocks=[_section(fit(f"{escape(what)}: *{ticket.id}* is {facts}", SECTION_MAX))])
 
 
 def refusal(text: str) -> SlackMessage:
@@ -392,7 +405,9 @@ def ticket_line(ticket: Ticket) -> str:
     )
 
 
-def ticket_list(tickets: Sequence[Ticket], *, title: str, empty: str = "No tickets.", total: int | None = None) -> SlackMessage:
+def ticket_list(
+    tickets: Sequence[Ticket], *, title: str, empty: str = "No tickets.", total: int | None = None
+) -> SlackMessage:
     """An ephemeral list (``/ticket list``, ``/ticket search``)."""
     shown = list(tickets)[: MESSAGE_BLOCKS_MAX - 3]
     blocks: list[dict[str, Any]] = [_section(f"*{escape(title)}*")]
@@ -415,7 +430,9 @@ def ticket_details(ticket: Ticket, thread: Sequence[Message], *, staff: bool) ->
         blocks.append(_context(f"{label} · {date_token(m.created_at)}"))
         if m.body:
             blocks.append(_section(user_mrkdwn(m.body, 1200)))
-    return SlackMessage(text=user_mrkdwn(f"{ticket.id}: {ticket.subject}", FALLBACK_MAX), blocks=blocks[:MESSAGE_BLOCKS_MAX])
+    return SlackMessage(
+        text=user_mrkdwn(f"{ticket.id}: {ticket.subject}", FALLBACK_MAX), blocks=blocks[:MESSAGE_BLOCKS_MAX]
+    )
 
 
 def history_message(ticket_id: str, changes: Sequence[Change]) -> SlackMessage:
@@ -425,7 +442,8 @@ def history_message(ticket_id: str, changes: Sequence[Change]) -> SlackMessage:
     ]
     return SlackMessage(
         text=f"History of {ticket_id}",
-        blocks=[_section(f"*History of {ticket_id}*")] + [_section(chunk) for chunk in split_text("\n".join(lines) or "No changes.", SECTION_MAX, 10)],
+        blocks=[_section(f"*History of {ticket_id}*")]
+        + [_section(chunk) for chunk in split_text("\n".join(lines) or "No changes.", SECTION_MAX, 10)],
     )
 
 
@@ -442,26 +460,50 @@ def stats_message(stats: Stats) -> SlackMessage:
         _mrkdwn(f"*Last 24 h*\n{stats.opened_24h} opened · {stats.closed_24h} closed"),
         _mrkdwn(f"*Last 7 days*\n{stats.opened_7d} opened · {stats.closed_7d} closed"),
     ]
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("Support statistics", HEADER_MAX)}, {"type": "section", "fields": fields}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain("Support statistics", HEADER_MAX)},
+        {"type": "section", "fields": fields},
+    ]
     if stats.by_category:
         cats = ", ".join(f"{escape(k)} {b.total}" for k, b in stats.by_category.items())
         blocks.append(_section(f"*By category:* {cats}"))
     if stats.by_priority:
-        blocks.append(_section("*By priority:* " + ", ".join(f"{escape(k)} {b.total}" for k, b in stats.by_priority.items())))
+        blocks.append(
+            _section("*By priority:* " + ", ".join(f"{escape(k)} {b.total}" for k, b in stats.by_priority.items()))
+        )
     if stats.oldest_open:
         blocks.append(_section("*Oldest open*\n" + "\n".join(ticket_line(t) for t in stats.oldest_open[:10])))
     return SlackMessage(text=f"Support statistics: {stats.total} tickets, {stats.open} open", blocks=blocks)
 
 
 # ---------------------------------------------------------------------------------------------- modals
-def _text_input(block_id: str, label: str, *, multiline: bool = False, initial: str = "", max_length: int = INPUT_MAX,
-                optional: bool = False, placeholder: str = "") -> dict[str, Any]:  # fmt: skip
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "multiline": multiline, "max_length": max_length}
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    initial: str = "",
+    max_length: int = INPUT_MAX,
+    optional: bool = False,
+    placeholder: str = "",
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": multiline,
+        "max_length": max_length,
+    }
     if initial:
         element["initial_value"] = _cut_units(initial, max_length)
     if placeholder:
         element["placeholder"] = _plain(placeholder, 150)
-    return {"type": "input", "block_id": block_id, "label": _plain(label, 2000), "element": element, "optional": optional}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
 
 
 def _select_input(block_id: str, label: str, choices: Sequence[str], initial: str | None) -> dict[str, Any]:
@@ -490,13 +532,24 @@ def new_ticket_modal(
     if note:
         blocks.append(_context(note))
     blocks += [
-        _text_input("subject", "Subject", initial=" ".join(subject.split()), max_length=150,
-                    placeholder="What is the problem, in a few words?"),
+        _text_input(
+            "subject",
+            "Subject",
+            initial=" ".join(subject.split()),
+            max_length=150,
+            placeholder="What is the problem, in a few words?",
+        ),
         _select_input("category", "Category", categories, "General" if "General" in categories else categories[0]),
         _select_input("priority", "Priority", [p.value for p in Priority], Priority.MEDIUM.value),
-        _text_input("description", "Description", multiline=True, initial=description, optional=True,
-                    placeholder="What happened, what you expected, steps to reproduce…"),
-    ]  # fmt: skip
+        _text_input(
+            "description",
+            "Description",
+            multiline=True,
+            initial=description,
+            optional=True,
+            placeholder="What happened, what you expected, steps to reproduce…",
+        ),
+    ]
     if with_files:
         blocks.append(
             {
@@ -537,7 +590,9 @@ def reply_modal(ticket: Ticket) -> dict[str, Any]:
                 "label": _plain("Files", 2000),
                 "element": {"type": "file_input", "action_id": "value", "max_files": 5},
             },
-            _context(":information_source: This reply is sent to the requester. Use `/ticket note` for internal notes."),
+            _context(
+                ":information_source: This reply is sent to the requester. Use `/ticket note` for internal notes."
+            ),
         ],
     }
 
@@ -550,11 +605,12 @@ def home_view(
     offset: int = 0,
     has_more: bool = False,
     page_size: int = HOME_PAGE_SIZE,
-    notice: str = "",
+    notice: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """App Home: the requester's tickets, or for staff the queue (unassigned first, by SLA due) with buttons.
 
     At most ``page_size`` tickets (3 blocks each) per page, with Previous/Next buttons; always ≤ 100 blocks.
+    ``notice``: blocks from this module (``refusal``, ``error_message``) shown above the list.
     """
     title = "Support queue" if staff else "Your tickets"
     intro = (
@@ -563,8 +619,7 @@ def home_view(
         else "Open a ticket with `/ticket`. Reply to a ticket in its DM thread."
     )
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(title, HEADER_MAX)}, _context(intro)]
-    if notice:
-        blocks.append(_section(user_mrkdwn(notice)))
+    blocks += list(notice)[:3]  # e.g. a refusal, rendered by this module
     shown = list(tickets)[:page_size]
     if not shown:
         blocks.append(_section("The queue is empty. :tada:" if staff else "You have no open tickets."))
@@ -578,7 +633,13 @@ def home_view(
             buttons.append(_button("Reopen", A_REOPEN, t.id))
         else:
             buttons.append(_button("Close", A_CLOSE, t.id, "danger"))
-        blocks.append({"type": "section", "block_id": f"home_ticket|{n}|{t.id}", "text": _mrkdwn(fit(ticket_line(t), SECTION_MAX))})
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"home_ticket|{n}|{t.id}",
+                "text": _mrkdwn(fit(ticket_line(t), SECTION_MAX)),
+            }
+        )
         blocks.append({"type": "actions", "block_id": f"home_actions|{n}|{t.id}", "elements": buttons})
         blocks.append({"type": "divider"})
     pager: list[dict[str, Any]] = []

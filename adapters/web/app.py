@@ -6,22 +6,26 @@ handler is given. The REST API and webhooks (later issues) add routers here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fastapi import FastAPI, Request, Response
-
-if TYPE_CHECKING:
-    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
 SLACK_EVENTS_PATH = "/slack/events"
 
 
-def build_web_app(*, slack_handler: AsyncSlackRequestHandler | None = None) -> FastAPI:
+class SlackRequestHandler(Protocol):
+    """What Bolt's ``slack_bolt.adapter.fastapi.async_handler.AsyncSlackRequestHandler`` offers (the Slack
+    adapter passes a wrapper of it that also counts requests)."""
+
+    async def handle(self, req: Request) -> Response: ...
+
+
+def build_web_app(*, slack_handler: SlackRequestHandler | None = None) -> FastAPI:
     """Build the web app.
 
     Args:
-        slack_handler: Bolt's request handler for the Slack app (HTTP mode); ``None`` leaves
-            ``/slack/events`` unmounted (Slack off, or Socket Mode).
+        slack_handler: the Slack app's request handler for HTTP mode (``SlackAdapter.request_handler``, or
+            Bolt's ``AsyncSlackRequestHandler``); ``None`` leaves ``/slack/events`` unmounted.
 
     Returns:
         The FastAPI app, to be served by uvicorn (see ``adapters.web.server.WebServer``).

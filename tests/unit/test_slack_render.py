@@ -16,7 +16,17 @@ from tests.fakes.slack.blocks import validate_blocks, validate_view
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CATEGORIES = ["Technical", "Billing", "General"]
-PINGS = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S0123|@support>", "<@U0ADMIN>", "<#C0STAFF>", "@here", "@channel", "@Everyone"]
+PINGS = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<!subteam^S0123|@support>",
+    "<@U0ADMIN>",
+    "<#C0STAFF>",
+    "@here",
+    "@channel",
+    "@Everyone",
+]
 
 # every '<' in rendered mrkdwn must open one of OUR tokens: a date, or a link to a safe http(s) url
 _OUR_TOKENS = re.compile(r"<!date\^\d+\^[^|<>]*\|[^<>]*>|<https?://[^\s<>|]+\|[^<>]*>")
@@ -46,8 +56,14 @@ def make_ticket(
     )
 
 
-def make_message(body: str, *, name: str = "Bob", role: Role = Role.REQUESTER, internal: bool = False,
-                 attachments: tuple[Attachment, ...] = ()) -> Message:  # fmt: skip
+def make_message(
+    body: str,
+    *,
+    name: str = "Bob",
+    role: Role = Role.REQUESTER,
+    internal: bool = False,
+    attachments: tuple[Attachment, ...] = (),
+) -> Message:
     return Message(1, "TKT-B3X9C", Actor("slack", "U1", name), role, body, NOW, internal, attachments)
 
 
@@ -109,7 +125,14 @@ def test_card_shows_everything_staff_need_and_its_buttons():
         assert expected in fields
     actions = card.blocks[-1]["elements"]
     ids = [e["action_id"] for e in actions]
-    assert ids == [render.A_CLAIM, render.A_REPLY, render.A_PENDING, render.A_CLOSE, render.A_PRIORITY, render.A_CATEGORY]
+    assert ids == [
+        render.A_CLAIM,
+        render.A_REPLY,
+        render.A_PENDING,
+        render.A_CLOSE,
+        render.A_PRIORITY,
+        render.A_CATEGORY,
+    ]
     assert all(e["value"] == "TKT-B3X9C" for e in actions if e["type"] == "button")
     assert actions[-2]["initial_option"]["value"] == "TKT-B3X9C|High"
     assert actions[-1]["initial_option"]["value"] == "TKT-B3X9C|Technical"
@@ -171,8 +194,9 @@ def test_home_view_is_paginated_under_100_blocks():
 
 
 def test_new_ticket_modal_is_valid_and_prefilled():
-    modal = render.new_ticket_modal(categories=CATEGORIES, subject="  Printer \n on fire ", description="d" * 5000,
-                                    metadata={"channel": "C1"})  # fmt: skip
+    modal = render.new_ticket_modal(
+        categories=CATEGORIES, subject="  Printer \n on fire ", description="d" * 5000, metadata={"channel": "C1"}
+    )
     assert validate_view(modal) == []
     blocks = {b["block_id"]: b for b in modal["blocks"]}
     assert blocks["subject"]["element"]["initial_value"] == "Printer on fire"
@@ -188,10 +212,11 @@ def test_stats_message_is_valid():
 # ------------------------------------------------------------------------------------ property
 nasty = st.one_of(
     st.text(min_size=0, max_size=400),
-    st.lists(st.sampled_from(PINGS + ["&", "<", ">", "&amp;", "`", "*", "_", "~", "\n", "😀", " ", "x", "|"]),
-             max_size=120).map("".join),
+    st.lists(
+        st.sampled_from(PINGS + ["&", "<", ">", "&amp;", "`", "*", "_", "~", "\n", "😀", " ", "x", "|"]), max_size=120
+    ).map("".join),
     st.text(alphabet=st.sampled_from("<>&@!^|x \n😀"), min_size=2900, max_size=3100),
-)  # fmt: skip
+)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -223,4 +248,6 @@ def test_no_user_string_produces_a_ping_or_an_invalid_block(subject: str, body: 
         assert_inert(*mrkdwn_texts(view["blocks"]))
     if body.strip() and len(body) < 2000:  # nothing is lost below the limits
         shown = "".join(b["text"]["text"] for b in render.thread_message(message).blocks if b["type"] == "section")
-        assert unescape(shown) == render.escape(body).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("\u200b", "")
+        assert unescape(shown) == render.escape(body).replace("&lt;", "<").replace("&gt;", ">").replace(
+            "&amp;", "&"
+        ).replace("\u200b", "")

@@ -70,6 +70,7 @@ class DiscordApp:
             if bot_task in done:
                 bot_task.result()
             raise AssertionError("the Discord bot did not become ready")
+        assert await asyncio.wait_for(self.bot.synced, 5), "the slash commands were not synced"
         # with a frozen FakeClock a "not ready yet, retry in 2 s" would never come due: start delivering now
         self._tasks = [asyncio.create_task(self.dispatcher.run(self._stop), name="outbox"), bot_task]
         return self

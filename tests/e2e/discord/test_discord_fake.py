@@ -134,14 +134,15 @@ async def test_unknown_routes_and_commands_are_caught(fake: FakeDiscord, monkeyp
 async def test_global_rate_limit_answers_429_and_discord_py_waits(fake: FakeDiscord, monkeypatch) -> None:
     point_at(fake, monkeypatch)
     async with running(PingBot(fake.guild.id), fake.token, fake) as bot:
-        fake.global_limit = 5
+        fake.global_limit = 10
         channel = bot.get_channel(fake.general.id)
         assert isinstance(channel, discord.TextChannel)
-        await asyncio.gather(*(channel.send(f"m{i}") for i in range(12)))
+        await asyncio.gather(*(channel.send(f"m{i}") for i in range(14)))
     posts = fake.calls_to("POST /channels/{channel_id}/messages")
-    assert sum(c.status == 200 for c in posts) == 12
-    assert any(c.status == 429 for c in posts)
-    assert len(fake.messages_in(fake.general)) == 12
+    assert sum(c.status == 200 for c in posts) == 14
+    limited = [c for c in posts if c.status == 429]
+    assert limited and all(c.response["global"] is True and 0 < c.response["retry_after"] <= 1 for c in limited)
+    assert len(fake.messages_in(fake.general)) == 14
 
 
 async def test_injected_errors_reach_the_bot(fake: FakeDiscord, monkeypatch) -> None:

@@ -65,7 +65,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield fake
     finally:
         await fake.close()
-    assert not fake.unknown, f"the app called Web API methods the fake does not know: {[c.method for c in fake.unknown]}"
+    assert not fake.unknown, (
+        f"the app called Web API methods the fake does not know: {[c.method for c in fake.unknown]}"
+    )
     assert not fake.problems, f"the fake saw protocol problems: {fake.problems}"
 
 
@@ -101,6 +103,7 @@ async def _harness(fake: FakeSlack, desk, clock, settings_factory, overrides: di
 async def slack(fake_slack: FakeSlack, desk, clock, settings_factory, slack_overrides):
     """The whole system over HTTP: POST signed requests with ``slack.sender`` / ``slack.command`` …"""
     harness = await _harness(fake_slack, desk, clock, settings_factory, slack_overrides, http=True)
+    await harness.adapter.start()
     try:
         yield harness
     finally:

@@ -78,8 +78,9 @@ class SlackHarness:
         names = {ALICE: "Alice", GUS: "Gus", BOB: "Bob", OLGA: "Olga"}
         return Actor("slack", user_id, names.get(user_id, user_id), is_staff=user_id in (ALICE, GUS))
 
-    async def open_ticket(self, subject: str = "Printer on fire", body: str = "It smokes.", *, by: str = BOB,
-                          platform: str = "slack") -> Ticket:  # fmt: skip
+    async def open_ticket(
+        self, subject: str = "Printer on fire", body: str = "It smokes.", *, by: str = BOB, platform: str = "slack"
+    ) -> Ticket:
         requester = self.actor(by) if platform == "slack" else Actor(platform, "42", "Dana")
         ticket = await self.desk.create_ticket(subject=subject, message=body, requester=requester)
         await self.settle()
@@ -112,8 +113,9 @@ class SlackHarness:
         assert self.sender is not None
         return await self.sender.command(text, user_id=user, channel_id=channel)
 
-    async def press(self, action_id: str, ticket_id: str, *, user: str = ALICE, selected: str | None = None,
-                    where: str = "card") -> Reply:  # fmt: skip
+    async def press(
+        self, action_id: str, ticket_id: str, *, user: str = ALICE, selected: str | None = None, where: str = "card"
+    ) -> Reply:
         """Press a button (or choose ``selected`` in a select) on the staff card or the requester's DM."""
         assert self.sender is not None
         link = await (self.card(ticket_id) if where == "card" else self.dm(ticket_id))
@@ -130,8 +132,16 @@ class SlackHarness:
         )
         return await self.sender.interaction(payload)
 
-    async def say_in_thread(self, ticket_id: str, text: str, *, user: str, where: str = "card",
-                            event_id: str | None = None, retry_num: int | None = None) -> tuple[Reply, str]:  # fmt: skip
+    async def say_in_thread(
+        self,
+        ticket_id: str,
+        text: str,
+        *,
+        user: str,
+        where: str = "card",
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> tuple[Reply, str]:
         """``user`` writes ``text`` in the card's thread (or the requester's DM thread); returns (reply, ts)."""
         assert self.sender is not None
         link = await (self.card(ticket_id) if where == "card" else self.dm(ticket_id))
@@ -146,9 +156,17 @@ class SlackHarness:
         )
         return await self.sender.event(event, event_id=event_id, retry_num=retry_num), ts
 
-    async def submit_new_ticket(self, view: dict[str, Any], *, user: str = BOB, subject: str = "Printer on fire",
-                                category: str | None = "Technical", priority: str | None = "High",
-                                description: str = "It smokes.", files: list[dict[str, Any]] | None = None) -> Reply:  # fmt: skip
+    async def submit_new_ticket(
+        self,
+        view: dict[str, Any],
+        *,
+        user: str = BOB,
+        subject: str = "Printer on fire",
+        category: str | None = "Technical",
+        priority: str | None = "High",
+        description: str = "It smokes.",
+        files: list[dict[str, Any]] | None = None,
+    ) -> Reply:
         assert self.sender is not None
         values = {
             "subject": {"value": p.text_value(subject)},

@@ -24,15 +24,26 @@ async def test_ticket_with_no_text_opens_the_new_ticket_modal(slack: SlackHarnes
 
 async def test_submitting_the_modal_opens_a_ticket_with_card_thread_and_dm(slack: SlackHarness):
     view = await open_modal(slack)
-    files = [{"id": "F1", "name": "smoke.png", "mimetype": "image/png", "size": 1234,
-              "permalink": "https://fake-team.slack.com/files/U0REQ/F1/smoke.png"}]  # fmt: skip
+    files = [
+        {
+            "id": "F1",
+            "name": "smoke.png",
+            "mimetype": "image/png",
+            "size": 1234,
+            "permalink": "https://fake-team.slack.com/files/U0REQ/F1/smoke.png",
+        }
+    ]
     reply = await slack.submit_new_ticket(view, subject="  Printer   on fire ", priority="Urgent", files=files)
     assert reply.status == 200 and reply.body == b""  # the modal closes
     await slack.settle()
 
     [ticket] = await slack.desk.list_tickets(actor=slack.actor(ALICE))
     assert (ticket.subject, ticket.priority.value, ticket.category) == ("Printer on fire", "Urgent", "Technical")
-    assert ticket.requester.user_id == BOB and ticket.requester.name == "Bob" and ticket.requester.email == "bob@example.com"
+    assert (
+        ticket.requester.user_id == BOB
+        and ticket.requester.name == "Bob"
+        and ticket.requester.email == "bob@example.com"
+    )
     [message] = await slack.desk.get_thread(ticket_id=ticket.id, actor=slack.actor(ALICE))
     assert message.body == "It smokes." and message.attachments[0].name == "smoke.png"
 
@@ -62,8 +73,12 @@ async def test_submitting_the_modal_opens_a_ticket_with_card_thread_and_dm(slack
 
 @pytest.mark.parametrize(
     ("fields", "block"),
-    [({"subject": "   "}, "subject"), ({"subject": "x" * 151}, "subject"), ({"category": None}, "category"),
-     ({"priority": "Whenever"}, "priority")],  # fmt: skip
+    [
+        ({"subject": "   "}, "subject"),
+        ({"subject": "x" * 151}, "subject"),
+        ({"category": None}, "category"),
+        ({"priority": "Whenever"}, "priority"),
+    ],
 )
 async def test_invalid_modal_submit_returns_errors_inside_the_modal(slack: SlackHarness, fields: dict, block: str):
     view = await open_modal(slack)

@@ -1,5 +1,6 @@
 """A fake Slack for end-to-end tests of the real Bolt app (see server.py, payloads.py, sender.py)."""
 
+from tests.fakes.slack.sender import Reply, SlackSender
 from tests.fakes.slack.server import (
     APP_ID,
     APP_TOKEN,
@@ -11,7 +12,6 @@ from tests.fakes.slack.server import (
     ApiCall,
     FakeSlack,
 )
-from tests.fakes.slack.sender import Reply, SlackSender
 
 __all__ = [
     "APP_ID",

@@ -247,7 +247,9 @@ def message_event(
     return event
 
 
-def reaction_added_event(*, channel: str, ts: str, user: str, item_user: str, reaction: str = "ticket") -> dict[str, Any]:
+def reaction_added_event(
+    *, channel: str, ts: str, user: str, item_user: str, reaction: str = "ticket"
+) -> dict[str, Any]:
     return {
         "type": "reaction_added",
         "user": user,

@@ -72,8 +72,10 @@ class _Failure:
 class FakeSlack:
     """The fake server. ``await FakeSlack().start()``; ``api_url`` ends in ``/api/`` like Slack's."""
 
-    def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
+    def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN, strict_triggers: bool = True) -> None:
+        """``strict_triggers=False`` accepts any trigger id (for a load generator in another process)."""
         self.bot_token = bot_token
+        self.strict_triggers = strict_triggers
         self.app_token = app_token
         self.calls: list[ApiCall] = []
         self.unknown: list[ApiCall] = []
@@ -492,7 +494,10 @@ class FakeSlack:
     def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
         ts = str(args.get("message_ts", ""))
-        return {"channel": channel, "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        return {
+            "channel": channel,
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users")
@@ -557,6 +562,8 @@ class FakeSlack:
 
     def _use_trigger(self, args: dict[str, Any]) -> None:
         trigger = args.get("trigger_id")
+        if not self.strict_triggers and trigger:
+            return
         issued = self._triggers.pop(str(trigger), None)
         if issued is None:
             raise _SlackError("invalid_trigger_id")
