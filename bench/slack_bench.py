@@ -1,6 +1,6 @@
 """Slack adapter benchmark: /ticket ack latency under a burst, against a bare Bolt app, in one run.
 
-    .venv/bin/python bench/slack_bench.py [--requests 200,20] [--rounds 6] [--seed 7]
+    .venv/bin/python bench/slack_bench.py [--requests 200,20] [--rounds 6] [--seed 7] [--gc-freeze]
 
 Three processes: the fake Slack (Web API + response_url sink); the load generator, which plays Slack —
 it signs N ``/ticket`` requests and sends them all at once over fresh connections; and the server, which
@@ -89,6 +89,11 @@ async def child_main() -> None:
         await ack()
 
     floor = await WebServer(build_web_app(slack_handler=AsyncSlackRequestHandler(bare)), port=0).start()
+    if os.environ.get("SLACK_BENCH_GC_FREEZE") == "1":
+        import gc
+
+        gc.collect()
+        gc.freeze()  # startup objects out of the collector's way: full collections scan far fewer objects
     loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
     http = "httptools" if _has("httptools") else "h11"
     print(f"READY {ours.port} {floor.port} {loop_name}+{http}", flush=True)
@@ -184,6 +189,8 @@ async def parent_main(args: argparse.Namespace) -> None:
         "TICKETBOT_SLACK__STAFF_USERS": "U0000",
         "TICKETBOT_LOG_LEVEL": "WARNING",
     }
+    if args.gc_freeze:
+        env["SLACK_BENCH_GC_FREEZE"] = "1"
     child, line = await spawn("--child", env)
     ours_url = f"http://127.0.0.1:{line[1]}/slack/events"
     bare_url = f"http://127.0.0.1:{line[2]}/slack/events"
@@ -240,7 +247,7 @@ async def parent_main(args: argparse.Namespace) -> None:
 
     print(
         f"\n/ticket ack latency (send → HTTP response), FastAPI + uvicorn on 127.0.0.1, {os.cpu_count()} CPUs, "
-        f"server {line[3]}, {args.rounds} rounds per burst size, seed {args.seed}"
+        f"server {line[3]}{' + gc.freeze()' if args.gc_freeze else ''}, {args.rounds} rounds per burst size, seed {args.seed}"
     )
     for size in sizes:
         bare_p99 = percentile(results[size]["bare Bolt (ack only)"], 99)
@@ -269,6 +276,9 @@ def main() -> None:
     parser.add_argument("--requests", default="200,20", help="burst sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="call gc.freeze() in the server once started (what bootstrap could do)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -33,7 +33,7 @@ from adapters.slack.people import SlackPeople
 from bot.settings import Settings, SettingsError, SlackSettings
 from core.chat import STAFF_ONLY, ChatCommand, CommandResult, help_text, parse_command, run_command
 from core.desk import Desk
-from core.errors import InvalidInput, TicketError
+from core.errors import InvalidInput, NotPermitted, TicketError
 from core.model import Actor, Link, Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,9 @@ class SlackListeners:
 
     async def _remember_origin(self, ticket_id: str, actor: Actor, content: str, where: Link | None) -> None:
         """Record where a message was typed (or that it was typed nowhere visible) before the desk call,
-        so the notifier — woken by the commit — mirrors it everywhere but there."""
+        so the notifier — woken by the commit — mirrors it everywhere but there. Only on a ticket the
+        actor may see (``NotFound`` otherwise, before anything is written)."""
+        await self.desk.get_ticket(ticket_id=ticket_id, actor=actor)
         kind = translate.origin_kind(actor.user_id, content)
         if where is None:
             where = Link(ticket_id, PLATFORM, kind, channel_id="")
@@ -387,7 +389,7 @@ class SlackListeners:
             async def reply() -> None:
                 actor = await self.people.actor(body["user"]["id"], fallback_name=body["user"].get("name", ""))
                 if not actor.is_staff:
-                    raise TicketError("Only support staff can reply to requesters.")
+                    raise NotPermitted("Only support staff can reply to requesters.")
                 await self._remember_origin(ticket_id, actor, content, None)
                 await self.desk.admin_reply_to_ticket(
                     ticket_id=ticket_id,

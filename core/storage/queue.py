@@ -45,7 +45,7 @@ class OutboxStore:
                 "attempts": 0,
             }
             for ev in events
-            for consumer in consumers
+            for consumer in dict.fromkeys(consumers)  # a consumer listed twice still gets each event once
         ]
         if rows:
             await self.conn.execute(outbox.insert(), rows)

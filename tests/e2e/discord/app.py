@@ -59,7 +59,7 @@ class DiscordApp:
         self.engine = build_engine(self.settings.database_url)
         self.desk = build_desk(self.settings, self.engine, clock=self.clock)
         self.bot, self.notifier = build_discord(self.settings, self.desk)
-        self.desk.consumers.append(self.notifier.name)
+        assert self.notifier.name in self.desk.consumers  # build_desk subscribes the configured platforms
         self.dispatcher = Dispatcher(self.engine, [self.notifier], clock=self.clock, poll_interval=0.05)
         self.desk.on_commit.append(self.dispatcher.wake)
         bot_task = asyncio.create_task(self.bot.start(self.fake.token), name="discord-bot")

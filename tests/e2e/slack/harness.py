@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack import SlackAdapter, render
+from adapters.slack import SlackAdapter
 from adapters.slack.notifier import REQUESTER_DM, STAFF_CARD
 from adapters.web import WebServer
 from core.desk import Desk
@@ -196,7 +196,6 @@ __all__ = [
     "STAFF_CHANNEL",
     "SlackHarness",
     "cast",
-    "render",
     "reply_values",
     "slack_settings",
 ]

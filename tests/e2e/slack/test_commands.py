@@ -120,3 +120,12 @@ async def test_unknown_or_malformed_input_gets_short_help_in_the_ack(slack: Slac
         assert expected in body["blocks"][0]["text"]["text"]
     await slack.settle()
     assert slack.fake.calls_to("response_url") == []
+
+
+async def test_replying_to_a_missing_or_foreign_ticket_says_not_found_and_writes_nothing(slack: SlackHarness):
+    ticket = await slack.open_ticket()
+    for text, user in (("reply TKT-BBBBB hello", ALICE), (f"reply {ticket.id} let me in", OLGA)):
+        shown = await answer(slack, text, user=user)
+        assert "not found" in shown["text"] and "Sorry" not in shown["text"]
+    await slack.settle()
+    assert len(await slack.desk.get_thread(ticket_id=ticket.id, actor=slack.actor(ALICE))) == 1
