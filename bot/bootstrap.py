@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -87,6 +88,7 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     closers: list[Callable[[], Any]] = field(default_factory=list)
     failure: str | None = None  # why an adapter stopped on its own, if one did
+    web_url: str | None = None  # where the web server listens, once started
 
     def add_notifier(self, notifier: Notifier) -> None:
         self.notifiers.append(notifier)
@@ -191,4 +193,26 @@ async def start_adapters(runtime: Runtime) -> None:
         assert settings.discord.token is not None
         runtime.run_in_background("discord", bot.start(settings.discord.token.get_secret_value()))
         runtime.closers.append(bot.close)
+    slack_handler = None
+    if settings.slack.enabled:
+        from adapters.slack import build_slack
+
+        slack = build_slack(settings, runtime.desk)
+        runtime.add_notifier(slack.notifier)
+        await slack.start()  # Socket Mode connects here
+        runtime.closers.append(slack.stop)
+        slack_handler = slack.request_handler
+    from adapters.web import WebServer, build_web_app
+
+    web = WebServer(build_web_app(slack_handler=slack_handler), host=settings.http.host, port=settings.http.port)
+    try:
+        await web.start()
+    except (OSError, SystemExit) as exc:  # uvicorn exits when it cannot bind
+        raise SettingsError(
+            f"cannot listen on {settings.http.host}:{settings.http.port} (TICKETBOT_HTTP__HOST/__PORT): {exc}"
+        ) from None
+    runtime.closers.append(web.stop)  # closers run in reverse: the web server stops accepting first
+    runtime.web_url = web.url
+    log.info("web server on %s (/healthz%s)", web.url, ", /slack/events" if slack_handler else "")
     runtime.start_dispatcher()
+    gc.freeze()  # start-up garbage is permanent: keep full collections from stalling the loop under load

@@ -116,6 +116,7 @@ def settings_factory(db_url: str) -> Callable[..., Settings]:
 
     def make(**overrides: Any) -> Settings:
         overrides.setdefault("database_url", db_url)
+        overrides.setdefault("http", {"port": 0})  # a free port: tests never collide on 8080
         return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
 
     return make

@@ -65,27 +65,32 @@ def test_migrate_reports_the_revision(cli) -> None:  # type: ignore[no-untyped-d
 
 
 def test_run_without_a_terminal_serves_until_sigterm(tmp_path: Path) -> None:
+    import re
     import signal
     import time
+    import urllib.request
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
-    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
-    env["TICKETBOT_LOG_LEVEL"] = "INFO"
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "run.db").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "ticketbot stopped" in err
+    env.update(TICKETBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", TICKETBOT_HTTP__PORT="0",
+               TICKETBOT_LOG_LEVEL="INFO")  # fmt: skip
+    log = tmp_path / "run.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while not (found := re.search(r"web server on (http://\S+)", log.read_text())):
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            with urllib.request.urlopen(found.group(1) + "/healthz", timeout=10) as health:
+                assert health.status == 200
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, log.read_text()
+    assert "ticketbot stopped" in log.read_text()
 
 
 def test_console_command_reads_lines_and_answers(tmp_path: Path) -> None:
