@@ -55,9 +55,16 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await runtime.close()
 
+    return _guarded(main)
+
+
+def _guarded(start: Callable[[], Awaitable[T]]) -> T:
+    """Run the coroutine; what a user or operator can cause becomes one line on stderr and an exit code."""
+    from bot.bootstrap import AdapterFailed
+
     try:
-        return asyncio.run(main())
-    except TicketError as exc:
+        return asyncio.run(start())  # type: ignore[arg-type]
+    except (TicketError, AdapterFailed) as exc:
         _fail(str(exc))
     except SettingsError as exc:
         _fail(str(exc), code=2)
@@ -220,10 +227,7 @@ def migrate(as_json: bool = JSON) -> None:
         finally:
             await engine.dispose()
 
-    try:
-        revision = asyncio.run(main())
-    except OSError as exc:
-        _fail(f"cannot reach the database: {exc}", code=2)
+    revision = _guarded(main)
     _emit(as_json, {"revision": revision}, f"database at revision {revision}")
 
 
@@ -262,16 +266,8 @@ def console_cmd(
 
 
 def _serve(start: Callable[[], Awaitable[None]]) -> None:
-    from bot.bootstrap import AdapterFailed
-
     try:
-        asyncio.run(start())
-    except AdapterFailed as exc:
-        _fail(str(exc))
-    except SettingsError as exc:
-        _fail(str(exc), code=2)
-    except OSError as exc:
-        _fail(f"cannot reach the database: {exc}", code=2)
+        _guarded(start)
     except KeyboardInterrupt:
         pass
 

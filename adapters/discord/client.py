@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord import render, views
-from adapters.discord.cog import TicketCog
+from adapters.discord.cog import TicketCog, answer_privately
 from adapters.discord.notifier import DiscordNotifier, RestPacer, describe_http_error
 from bot.settings import DiscordSettings, Settings, SettingsError
 from core.desk import Desk
@@ -107,13 +107,7 @@ class _TicketBot:
         if isinstance(error, app_commands.CommandNotFound | app_commands.CheckFailure | app_commands.TransformerError):
             log.warning("discord: interaction %s refused: %s", interaction.id, error)
             text = render.error_line("that command is not available right now; try again in a minute")
-            try:
-                if interaction.response.is_done():
-                    await interaction.followup.send(text, ephemeral=True)
-                else:
-                    await interaction.response.send_message(text, ephemeral=True)
-            except discord.HTTPException:
-                pass
+            await answer_privately(interaction, text)
             return
         await self.tickets.unexpected(interaction, error, None)
 

@@ -40,6 +40,17 @@ NOT_IN_TICKET = "⚠️ only the requester and the support team write in {}; thi
 PRIORITY_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
 
 
+async def answer_privately(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral answer, as the first response or as a follow-up; a failure to answer is only logged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("discord: could not answer interaction %s", interaction.id)
+
+
 class TicketIdTransformer(app_commands.Transformer):
     """A ticket id option with autocomplete (the user's own tickets; the queue for staff)."""
 
@@ -420,13 +431,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         text = "Sorry, something went wrong on our side. Support has been told" + (
             f" (ticket {ticket_id})." if ticket_id else "."
         )
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("discord: could not apologise for interaction %s", interaction.id)
+        await answer_privately(interaction, text)
 
     async def _ticket_id(self, interaction: discord.Interaction, given: str | None) -> str:
         if given:
