@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, select, text
@@ -34,6 +34,7 @@ from core.model import (
     Ticket,
     clean_body,
     clean_subject,
+    origin_kind,
     parse_category,
 )
 from core.ports import Clock, SystemClock
@@ -173,9 +174,10 @@ class Desk:
         content: str,
         attachments: Sequence[Attachment] = (),
         idempotency_key: str | None = None,
+        origin: Link | None = None,
     ) -> Message:
         """A message typed in the ticket's conversation: the requester's reply, or a public staff reply."""
-        return await self._message(ticket_id, actor, content, attachments, idempotency_key, internal=False)
+        return await self._message(ticket_id, actor, content, attachments, idempotency_key, origin, internal=False)
 
     async def reply_to_ticket(
         self,
@@ -186,12 +188,13 @@ class Desk:
         user_id: str | None = None,
         attachments: Sequence[Attachment] = (),
         idempotency_key: str | None = None,
+        origin: Link | None = None,
     ) -> Message:
         """The requester replies. Pending → Open; a closed ticket reopens within the reopen window, and
         after it the reply opens a new ticket that links the old one (the returned message says where)."""
         actor = actor or Actor(platform="api", user_id=str(user_id or ""))
         return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, internal=False, as_role=Role.REQUESTER
+            ticket_id, actor, content, attachments, idempotency_key, origin, internal=False, as_role=Role.REQUESTER
         )
 
     async def admin_reply_to_ticket(
@@ -203,11 +206,12 @@ class Desk:
         staff_id: str | None = None,
         attachments: Sequence[Attachment] = (),
         idempotency_key: str | None = None,
+        origin: Link | None = None,
     ) -> Message:
         """Support replies publicly: first response recorded, SLA judged, Open → Pending."""
         actor = actor or Actor(platform="api", user_id=str(staff_id or "admin"), is_staff=True)
         return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, internal=False, as_role=Role.STAFF
+            ticket_id, actor, content, attachments, idempotency_key, origin, internal=False, as_role=Role.STAFF
         )
 
     async def add_note(
@@ -218,10 +222,11 @@ class Desk:
         actor: Actor,
         attachments: Sequence[Attachment] = (),
         idempotency_key: str | None = None,
+        origin: Link | None = None,
     ) -> Message:
         """An internal note: staff only, never shown to the requester, never changes the status."""
         return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, internal=True, as_role=Role.STAFF
+            ticket_id, actor, content, attachments, idempotency_key, origin, internal=True, as_role=Role.STAFF
         )
 
     async def _message(
@@ -231,10 +236,12 @@ class Desk:
         content: str,
         attachments: Sequence[Attachment],
         idempotency_key: str | None,
+        origin: Link | None,
         *,
         internal: bool,
         as_role: Role | None = None,
     ) -> Message:
+        """Add a message in one transaction; ``origin`` (where it was typed on a platform) is saved with it."""
         tid = normalize_ticket_id(ticket_id)
         body = clean_body(content, required=not attachments)
         async with UnitOfWork(self.engine) as uow:
@@ -246,6 +253,8 @@ class Desk:
                     assert found is not None
                     return found
             message = await self._add_message(uow, tid, actor, body, attachments, now, internal, as_role)
+            if origin is not None:
+                await uow.tickets.save_link(replace(origin, ticket_id=message.ticket_id, kind=origin_kind(message.id)))
             if idempotency_key:
                 await uow.tickets.bind_key(idempotency_key, message.ticket_id, message.id)
         self._committed()
@@ -549,8 +558,6 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
 
 
 def _resolve_me(query: SearchQuery, actor: Actor) -> SearchQuery:
-    from dataclasses import replace
-
     def swap(values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(actor.user_id if v.lower() == "me" else v for v in values)
 

@@ -172,6 +172,12 @@ class Link:
     message_id: str | None = None
 
 
+def origin_kind(message_id: int) -> str:
+    """The ``Link.kind`` recording where a message was typed on a platform (saved with the message), so a
+    notifier can skip echoing it back into the thread it came from."""
+    return f"origin:{message_id}"
+
+
 @dataclass
 class Ticket:
     """A support ticket. Mutated only through ``core.lifecycle``; persisted by ``core.storage``."""

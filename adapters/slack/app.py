@@ -204,16 +204,6 @@ class SlackListeners:
 
         return tell
 
-    async def _remember_origin(self, ticket_id: str, actor: Actor, content: str, where: Link | None) -> None:
-        """Record where a message was typed (or that it was typed nowhere visible) before the desk call,
-        so the notifier — woken by the commit — mirrors it everywhere but there. Only on a ticket the
-        actor may see (``NotFound`` otherwise, before anything is written)."""
-        await self.desk.get_ticket(ticket_id=ticket_id, actor=actor)
-        kind = translate.origin_kind(actor.user_id, content)
-        if where is None:
-            where = Link(ticket_id, PLATFORM, kind, channel_id="")
-        await self.desk.save_link(Link(ticket_id, PLATFORM, kind, where.channel_id, where.thread_id, where.message_id))
-
     async def _resolve_user(self, ref: str) -> Actor | None:
         user_id = translate.user_ref(ref)
         return await self.people.person(user_id) if user_id else None
@@ -269,7 +259,6 @@ class SlackListeners:
             await tell(render.ticket_details(ticket, thread, staff=actor.is_staff))
         elif cmd.verb in ("reply", "note"):
             content = translate.to_plain(cmd.text)
-            await self._remember_origin(tid, actor, content, None)
             if cmd.verb == "reply":
                 message = await self.desk.add_message(ticket_id=tid, actor=actor, content=content)
                 what = "Sent to the requester of" if message.role.value == "staff" else "Added to"
@@ -390,7 +379,6 @@ class SlackListeners:
                 actor = await self.people.actor(body["user"]["id"], fallback_name=body["user"].get("name", ""))
                 if not actor.is_staff:
                     raise NotPermitted("Only support staff can reply to requesters.")
-                await self._remember_origin(ticket_id, actor, content, None)
                 await self.desk.admin_reply_to_ticket(
                     ticket_id=ticket_id,
                     content=content,
@@ -524,20 +512,24 @@ class SlackListeners:
         key = f"slack:event:{event_id}" if event_id else None
         text = translate.to_plain(event.get("text"))
         if ticket.is_requester(actor):
-            await self._remember_origin(ticket.id, actor, text, here)
             await self.desk.reply_to_ticket(
-                ticket_id=ticket.id, content=text, actor=actor, attachments=files, idempotency_key=key
+                ticket_id=ticket.id, content=text, actor=actor, attachments=files, idempotency_key=key, origin=here
             )
         elif in_staff_channel and actor.is_staff:
             intent = translate.staff_thread_intent(event.get("text") or "", reply_mode=self.reply_mode)
-            await self._remember_origin(ticket.id, actor, intent.content, here)
             if intent.kind == "reply":
                 await self.desk.add_message(
-                    ticket_id=ticket.id, actor=actor, content=intent.content, attachments=files, idempotency_key=key
-                )
+                    ticket_id=ticket.id, actor=actor, content=intent.content, attachments=files,
+                    idempotency_key=key, origin=here,
+                )  # fmt: skip
             else:
                 await self.desk.add_note(
-                    ticket_id=ticket.id, actor=actor, content=intent.content, attachments=files, idempotency_key=key
+                    ticket_id=ticket.id,
+                    actor=actor,
+                    content=intent.content,
+                    attachments=files,
+                    idempotency_key=key,
+                    origin=here,
                 )
         elif in_staff_channel:
             await tell(render.notice(f"Only support staff's messages in this thread are added to {ticket.id}."))

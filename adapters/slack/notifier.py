@@ -20,10 +20,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from adapters.slack.translate import origin_kind
 from core.desk import Desk
 from core.events import Event, MessageAdded, StatusChanged, TicketOpened
-from core.model import Actor, Link, Message, Role, Ticket
+from core.model import Actor, Link, Message, Role, Ticket, origin_kind
 from core.ports import RetryLater
 
 log = logging.getLogger(__name__)
@@ -129,9 +128,7 @@ class SlackNotifier:
 
     async def _mirror_to_staff(self, ticket: Ticket, card: Link, message: Message) -> str | None:
         """Post ``message`` into the card's thread unless it was typed there; return its ts there."""
-        origin = await self.desk.get_link(
-            ticket_id=ticket.id, platform=PLATFORM, kind=origin_kind(message.author.user_id, message.body)
-        )
+        origin = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=origin_kind(message.id))
         if (
             origin is not None
             and message.author.platform == PLATFORM

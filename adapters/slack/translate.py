@@ -7,7 +7,6 @@ text, and ``render`` escapes it again on the way out.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,16 +105,6 @@ def staff_thread_intent(text: str, *, reply_mode: str) -> ThreadIntent:
     if NOTE_PREFIX.match(plain):
         return ThreadIntent("note", NOTE_PREFIX.sub("", plain, count=1))
     return ThreadIntent("reply" if reply_mode == "thread" else "note", plain)
-
-
-def origin_kind(author_user_id: str, content: str) -> str:
-    """The link kind recording where a Slack message was typed, computable from the stored message.
-
-    The listener saves it before the desk call (so the notifier, woken by the commit, never misses it);
-    the notifier looks it up to avoid echoing a message back into the thread it came from.
-    """
-    digest = hashlib.sha256(f"{author_user_id}\n{content.strip()}".encode()).hexdigest()
-    return "origin:" + digest[:24]
 
 
 def user_ref(text: str) -> str | None:

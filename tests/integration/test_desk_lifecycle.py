@@ -352,3 +352,16 @@ async def test_due_tickets_is_the_what_is_due_query(desk: Desk, clock: FakeClock
     await open_ticket(desk, priority="low")
     assert await desk.due_tickets(before=clock.now() + timedelta(minutes=59)) == []
     assert [t.id for t in await desk.due_tickets(before=clock.now() + timedelta(hours=2))] == [urgent.id]
+
+
+async def test_where_a_message_was_typed_is_saved_with_it(desk: Desk) -> None:
+    from core.model import Link, origin_kind
+
+    ticket = await open_ticket(desk)
+    here = Link(ticket.id, "slack", "", "C0STAFF", "171.001", "171.002")
+    message = await desk.add_message(ticket_id=ticket.id, actor=STAFF, content="on it", origin=here)
+    saved = await desk.get_link(ticket_id=ticket.id, platform="slack", kind=origin_kind(message.id))
+    assert saved == Link(ticket.id, "slack", origin_kind(message.id), "C0STAFF", "171.001", "171.002")
+    with pytest.raises(NotFound):  # a refused message leaves no trace of its origin either
+        await desk.add_message(ticket_id=ticket.id, actor=BOB, content="hi", origin=here)
+    assert await desk.get_link(ticket_id=ticket.id, platform="slack", kind=origin_kind(message.id + 1)) is None

@@ -90,12 +90,6 @@ def test_staff_thread_intent(mode: str, text: str, kind: str, content: str):
     assert translate.staff_thread_intent(text, reply_mode=mode) == translate.ThreadIntent(kind, content)  # type: ignore[arg-type]
 
 
-def test_origin_kind_matches_what_the_desk_stores_and_fits_the_column():
-    assert translate.origin_kind("U1", "  hello ") == translate.origin_kind("U1", "hello")
-    assert translate.origin_kind("U1", "hello") != translate.origin_kind("U2", "hello")
-    assert len(translate.origin_kind("U1", "x" * 40_000)) <= 32
-
-
 def test_user_ref():
     assert translate.user_ref("<@U0ABC|ann>") == "U0ABC"
     assert translate.user_ref("@ann") is None
