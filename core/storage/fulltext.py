@@ -133,6 +133,10 @@ class SearchStore:
         where = _filters(query)
         if scope is not None:
             where.append(scope)
+        if self.postgres:
+            # asyncpg prepares statements; after a few runs PostgreSQL may switch to a generic plan that
+            # cannot see how common the searched words are, and picks a plan ten times slower
+            await self.conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         if not (query.terms or query.phrases):
             page = (
                 select(tickets)
