@@ -80,7 +80,8 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb"}, "missing TICKETBOT_SLACK__SIGNING_SECRET"),
         ({"TICKETBOT_DISCORD__TOKEN": "t", "TICKETBOT_DISCORD__GUILD_ID": "1"},
          "missing TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID"),
-        ({"TICKETBOT_SLACK__REPLY_MODE": "loud"}, "TICKETBOT_SLACK__REPLY_MODE: Input should be 'explicit' or 'thread'"),
+        ({"TICKETBOT_SLACK__REPLY_MODE": "loud"},
+         "TICKETBOT_SLACK__REPLY_MODE: Input should be 'explicit' or 'thread'"),
     ],
 )  # fmt: skip
 def test_bad_settings_are_one_line(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:

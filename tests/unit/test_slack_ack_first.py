@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.slack.app import AckFirst
+from adapters.slack.transport import AckFirst
 
 
 async def test_work_waits_until_earlier_requests_are_answered():

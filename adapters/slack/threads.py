@@ -1,0 +1,254 @@
+"""Tickets in and from Slack threads: messages in a ticket's thread, the message shortcut, the :ticket: reaction.
+
+A message in the thread of a staff card or of a requester's DM card is added to that ticket (the requester's
+as a reply; staff's as a reply or an internal note, by ``reply_mode``). A ticket made from a message (the
+shortcut's modal, or a :ticket: reaction in a watched channel) links that message and imports the rest of
+its thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render, translate
+from adapters.slack.answers import Answers, Tell
+from adapters.slack.notifier import PLATFORM, REQUESTER_DM, STAFF_CARD
+from adapters.slack.people import SlackPeople
+from adapters.slack.transport import InFlight
+from bot.settings import Settings
+from core.desk import Desk
+from core.model import Actor, Link, Ticket
+
+log = logging.getLogger(__name__)
+
+SOURCE = "source"  # link to the Slack message a ticket was made from (shortcut, :ticket: reaction)
+TICKET_REACTION = "ticket"
+THREAD_IMPORT_MAX = 1000
+
+
+class ThreadListeners:
+    """Listeners for thread messages, the message shortcut and the :ticket: reaction; and the thread import."""
+
+    def __init__(
+        self, desk: Desk, people: SlackPeople, settings: Settings, *, busy: InFlight, answers: Answers
+    ) -> None:
+        self.desk = desk
+        self.people = people
+        self.categories = list(settings.categories)
+        self.staff_channel = settings.slack.staff_channel
+        self.watch_channels = frozenset(settings.slack.watch_channels)
+        self.reply_mode = settings.slack.reply_mode
+        self.busy = busy
+        self.answers = answers
+
+    # ------------------------------------------------------------------------------------------ messages
+    async def on_message(self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.busy:
+            await ack()
+            if not translate.is_person_message(event) or translate.thread_of(event) is None:
+                return  # bots, edits, joins; top-level messages are not ticket messages
+
+            async def tell(message: render.SlackMessage) -> None:
+                try:
+                    await client.chat_postEphemeral(
+                        channel=event["channel"],
+                        user=event["user"],
+                        thread_ts=translate.thread_of(event),
+                        text=message.text,
+                        blocks=message.blocks,
+                    )
+                except SlackApiError as err:
+                    log.warning("could not answer %s: %s", event.get("user"), err.response.get("error"))
+
+            await self.answers.guarded(self._thread_message(event, str(body.get("event_id") or ""), tell), tell)
+
+    async def _thread_message(self, event: dict[str, Any], event_id: str, tell: Tell) -> None:
+        channel, thread_ts = str(event["channel"]), translate.thread_of(event)
+        in_staff_channel = channel == self.staff_channel
+        ticket = await self.desk.find_ticket_by_link(
+            platform=PLATFORM,
+            channel_id=channel,
+            thread_id=thread_ts,
+            kind=STAFF_CARD if in_staff_channel else REQUESTER_DM,
+        )
+        if ticket is None:
+            return
+        actor = await self.people.actor(str(event["user"]))
+        files = translate.attachments_from(event.get("files"))
+        here = Link(ticket.id, PLATFORM, "", channel, thread_ts, str(event["ts"]))
+        key = f"slack:event:{event_id}" if event_id else None
+        text = translate.to_plain(event.get("text"))
+        if ticket.is_requester(actor):
+            await self.desk.reply_to_ticket(
+                ticket_id=ticket.id, content=text, actor=actor, attachments=files, idempotency_key=key, origin=here
+            )
+        elif in_staff_channel and actor.is_staff:
+            intent = translate.staff_thread_intent(event.get("text") or "", reply_mode=self.reply_mode)
+            if intent.kind == "reply":
+                await self.desk.add_message(
+                    ticket_id=ticket.id, actor=actor, content=intent.content, attachments=files,
+                    idempotency_key=key, origin=here,
+                )  # fmt: skip
+            else:
+                await self.desk.add_note(
+                    ticket_id=ticket.id,
+                    actor=actor,
+                    content=intent.content,
+                    attachments=files,
+                    idempotency_key=key,
+                    origin=here,
+                )
+        elif in_staff_channel:
+            await tell(render.notice(f"Only support staff's messages in this thread are added to {ticket.id}."))
+
+    # ------------------------------------------------------------------------------------------ tickets from messages
+    async def on_message_shortcut(
+        self, ack: Any, shortcut: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        async with self.busy:
+            await ack()
+            tell = self.answers.teller(body, client, respond)
+            await self.answers.guarded(self._shortcut(shortcut, client, tell), tell)
+
+    async def _shortcut(self, shortcut: dict[str, Any], client: AsyncWebClient, tell: Tell) -> None:
+        message, channel = shortcut["message"], shortcut["channel"]["id"]
+        existing = await self.desk.find_ticket_by_link(
+            platform=PLATFORM, channel_id=channel, thread_id=message["ts"], kind=SOURCE
+        )
+        if existing is not None:
+            await tell(render.notice(f"This message already has ticket {existing.id}."))
+            return
+        source = {
+            "channel": channel,
+            "ts": message["ts"],
+            "thread_ts": message.get("thread_ts") or message["ts"],
+            "user": message.get("user") if not message.get("bot_id") else None,
+        }
+        view = render.new_ticket_modal(
+            categories=self.categories,
+            subject=translate.subject_from(message.get("text") or ""),
+            description=translate.to_plain(message.get("text")),
+            metadata={"channel": channel, "source": source},
+            note="The rest of the thread is imported into the ticket too.",
+        )
+        await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+
+    async def on_reaction(self, ack: Any, event: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.busy:
+            await ack()
+            item = event.get("item") or {}
+            if (
+                event.get("reaction") != TICKET_REACTION
+                or item.get("type") != "message"
+                or item.get("channel") not in self.watch_channels
+            ):
+                return
+            await self.answers.guarded(self._ticket_from_reaction(event, client), None, None)
+
+    async def _ticket_from_reaction(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        channel, ts = event["item"]["channel"], event["item"]["ts"]
+        author_id = event.get("item_user")
+        reactor = await self.people.actor(event["user"])
+        if not author_id or not (reactor.is_staff or reactor.user_id == author_id):
+            return  # only staff, or the author, turn a message into a ticket
+        if await self.desk.find_ticket_by_link(platform=PLATFORM, channel_id=channel, thread_id=ts, kind=SOURCE):
+            return  # already a ticket (a second reaction, or a retried event)
+        thread = await self._fetch_thread(client, channel, ts)
+        message = next((m for m in thread if m.get("ts") == ts), None)
+        if message is None or not translate.is_person_message(message):
+            return
+        requester = await self.people.person(author_id)
+        ticket = await self.desk.create_ticket(
+            subject=translate.subject_from(message.get("text") or ""),
+            message=translate.to_plain(message.get("text")),
+            requester=requester,
+            attachments=translate.attachments_from(message.get("files")),
+            idempotency_key=f"slack:msg:{channel}:{ts}",
+        )
+        source = {"channel": channel, "ts": ts, "thread_ts": message.get("thread_ts") or ts, "user": author_id}
+        await self.link_source_and_import(client, ticket, source, reactor, thread=thread)
+
+    async def _fetch_thread(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The whole thread around message ``ts`` (all pages), oldest first."""
+        messages: list[dict[str, Any]] = []
+        cursor = None
+        root = ts
+        for _ in range(2):
+            messages, cursor = [], None
+            while len(messages) < THREAD_IMPORT_MAX:
+                page = await client.conversations_replies(channel=channel, ts=root, limit=200, cursor=cursor)
+                messages += page.get("messages") or []
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            found = next((m for m in messages if m.get("ts") == ts), None)
+            parent = found.get("thread_ts") if found else None
+            if not parent or parent == root:
+                break
+            root = str(parent)  # ts was a reply: read its whole thread
+        return sorted(messages, key=lambda m: float(m.get("ts") or 0))
+
+    async def link_source_and_import(
+        self,
+        client: AsyncWebClient,
+        ticket: Ticket,
+        source: dict[str, Any],
+        importer: Actor,
+        *,
+        thread: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Link the ticket to its Slack message, import the rest of the thread, and say so in the thread."""
+        channel, ts = source["channel"], source["ts"]
+        await self.desk.save_link(Link(ticket.id, PLATFORM, SOURCE, channel, thread_id=ts, message_id=ts))
+        try:
+            if thread is None:
+                thread = await self._fetch_thread(client, channel, ts)
+        except SlackApiError as err:
+            log.warning(
+                "cannot read the thread of %s in %s (%s); only the message itself is in the ticket",
+                ticket.id,
+                channel,
+                err.response.get("error"),
+                extra={"ticket_id": ticket.id},
+            )
+            return
+        for m in thread:
+            if m.get("ts") == ts or not translate.is_person_message(m):
+                continue
+            await self._import_message(ticket, channel, m, importer)
+        note = render.notice(f"Ticket {ticket.id} was opened from this message; support follows up with the requester.")
+        try:
+            await client.chat_postMessage(channel=channel, thread_ts=source.get("thread_ts") or ts, **note.kwargs())
+        except SlackApiError as err:
+            log.info("no confirmation in %s: %s", channel, err.response.get("error"))
+
+    async def _import_message(self, ticket: Ticket, channel: str, m: dict[str, Any], importer: Actor) -> None:
+        text = translate.to_plain(m.get("text"))
+        files = translate.attachments_from(m.get("files"))
+        if not text.strip() and not files:
+            return
+        key = f"slack:import:{channel}:{m['ts']}:{ticket.id}"
+        author_id = str(m["user"])
+        if ticket.requester.platform == PLATFORM and ticket.requester.user_id == author_id:
+            await self.desk.reply_to_ticket(
+                ticket_id=ticket.id, content=text, actor=ticket.requester, attachments=files, idempotency_key=key
+            )
+            return
+        author = await self.people.actor(author_id)
+        if author.is_staff:
+            await self.desk.add_note(
+                ticket_id=ticket.id, content=text, actor=author, attachments=files, idempotency_key=key
+            )
+        else:  # a third person in the thread: kept as an internal note, in their name
+            by = importer if importer.is_staff else Actor.system()
+            await self.desk.add_note(
+                ticket_id=ticket.id,
+                content=f"{author.display} wrote in Slack: {text}",
+                actor=by,
+                attachments=files,
+                idempotency_key=key,
+            )
