@@ -544,12 +544,6 @@ class Desk:
             found = await uow.tickets.get(tid)
             return found[1] if found else None
 
-    async def remember(self, key: str) -> bool:
-        """Record an idempotency key on its own; False if it was recorded before."""
-        async with UnitOfWork(self.engine) as uow:
-            new, _, _ = await uow.tickets.claim_key(key, self.clock.now())
-            return new
-
 
 def _page(limit: int, offset: int) -> tuple[int, int]:
     if limit < 1 or offset < 0:

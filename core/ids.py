@@ -36,6 +36,3 @@ def normalize_ticket_id(text: str) -> str:
         raise InvalidInput(f"{str(text).strip()[:40]!r} is not a ticket id (they look like TKT-B3X9C)")
     return PREFIX + match.group(1).upper()
 
-
-def is_ticket_id(text: str) -> bool:
-    return bool(ID_RE.match(str(text or "").strip()))

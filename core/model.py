@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Self
 
@@ -200,10 +200,9 @@ class Ticket:
     rating: int | None = None
     reopened_from: str | None = None
     version: int = 1
-    extra: dict[str, object] = field(default_factory=dict)
 
     def copy(self) -> Ticket:
-        return replace(self, extra=dict(self.extra))
+        return replace(self)
 
     def is_requester(self, actor: Actor | None) -> bool:
         return self.requester.same_person(actor)

@@ -62,35 +62,25 @@ def postgres_ready() -> str:
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres" and not PG_URL:
         pytest.skip("PostgreSQL: set TICKETBOT_TEST_DATABASE_URL to run")
+    # the session's schema is built here, outside any event loop (its fixtures use asyncio.run)
+    request.getfixturevalue("postgres_ready" if request.param == "postgres" else "sqlite_template")
     return str(request.param)
 
 
 @pytest.fixture
-def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database for this test."""
     if backend == "postgres":
-        url = request.getfixturevalue("postgres_ready")
-
-        async def empty() -> None:
-            engine = build_engine(url)
-            async with engine.begin() as conn:
-                await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-            await engine.dispose()
-
-        asyncio.run(empty()) if not _loop_running() else None
+        url = str(PG_URL)
+        engine = build_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
         return url
     template = request.getfixturevalue("sqlite_template")
     path = tmp_path / "ticketbot.db"
     shutil.copyfile(template, path)
     return f"sqlite+aiosqlite:///{path}"
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 @pytest.fixture
