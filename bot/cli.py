@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -243,9 +244,9 @@ def run(
     from bot.bootstrap import platforms_configured, serve
 
     settings = _settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
     if console is None:
         console = not platforms_configured(settings) and sys.stdin.isatty()
+    _set_log_level(settings, console=console)
     _serve(lambda: serve(settings, console=console))
 
 
@@ -263,6 +264,12 @@ def console_cmd(
         base = _person(user, staff)
         actor = Actor(platform="console", user_id=base.user_id.lower(), name=base.name, is_staff=base.is_staff)
     _serve(lambda: serve(settings, console=True, console_actor=actor))
+
+
+def _set_log_level(settings: Settings, *, console: bool) -> None:
+    """Service logs at ``TICKETBOT_LOG_LEVEL``; the console chat shows only warnings unless asked for more."""
+    explicit = "TICKETBOT_LOG_LEVEL" in os.environ
+    logging.getLogger().setLevel(settings.log_level.upper() if explicit or not console else "WARNING")
 
 
 def _serve(start: Callable[[], Awaitable[None]]) -> None:
