@@ -100,3 +100,18 @@ async def test_unknown_consumer_rows_stay_for_their_owner(desk: Desk, clock: Fak
     slack = FakeNotifier("slack")
     await Dispatcher(desk.engine, [slack], clock=clock).drain()
     assert len(slack.sent) == 1 and await pending(desk) == 1
+
+
+async def test_two_replicas_deliver_each_event_once(desk: Desk, clock: FakeClock) -> None:
+    import asyncio
+
+    desk.consumers.append("slack")
+    for n in range(40):
+        await desk.create_ticket(subject=f"t{n}", requester=ANN)
+    first, second = FakeNotifier("slack"), FakeNotifier("slack")
+    one = Dispatcher(desk.engine, [first], clock=clock, batch=5)
+    two = Dispatcher(desk.engine, [second], clock=clock, batch=5)
+    await asyncio.gather(one.drain(), two.drain())
+    delivered = [e.ticket_id for e in first.sent + second.sent]
+    assert len(delivered) == 40 and len(set(delivered)) == 40
+    assert await pending(desk) == 0
