@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from core.model import Change, Message, Role, Ticket
+from core.model import Actor, Change, Message, Role, Ticket
 from core.stats import Stats
 
 
@@ -26,11 +26,8 @@ def duration(delta: timedelta | None) -> str:
     return f"{mins}m"
 
 
-def person(ticket_actor: object | None) -> str:
-    if ticket_actor is None:
-        return "unassigned"
-    name = getattr(ticket_actor, "display", str(ticket_actor))
-    return f"{name} ({getattr(ticket_actor, 'platform', '?')})"
+def person(actor: Actor | None) -> str:
+    return f"{actor.display} ({actor.platform})" if actor else "unassigned"
 
 
 def ticket_line(t: Ticket) -> str:
