@@ -280,7 +280,7 @@ def _serve(start: Callable[[], Awaitable[None]]) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    from bot.logs import configure
+
+    configure(logging.WARNING)
     app()
