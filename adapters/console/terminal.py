@@ -7,11 +7,15 @@ import sys
 from typing import Any
 
 from adapters.console.session import INTRO, ConsoleNotifier, ConsoleSession
+from core.storage.uow import UnitOfWork
 
 
 async def run_terminal(runtime: Any, *, actor: Any = None) -> None:
     session = ConsoleSession(runtime.desk, actor)
-    runtime.add_notifier(ConsoleNotifier(session))
+    notifier = ConsoleNotifier(session)
+    async with UnitOfWork(runtime.engine) as uow:  # what an earlier session left undelivered is stale now
+        await uow.outbox.discard(notifier.name)
+    runtime.add_notifier(notifier)
     runtime.start_dispatcher()
     print(INTRO.format(who=session._who_short()), flush=True)
 

@@ -90,6 +90,10 @@ class OutboxStore:
             .values(available_at=at, attempts=outbox.c.attempts + 1, last_error=error[:2000])
         )
 
+    async def discard(self, consumer: str) -> None:
+        """Drop a consumer's undelivered rows (a console session's notifications outlive it for nobody)."""
+        await self.conn.execute(delete(outbox).where(outbox.c.consumer == consumer))
+
     async def pending(self, consumer: str | None = None) -> int:
         stmt = select(func.count()).select_from(outbox)
         if consumer:
