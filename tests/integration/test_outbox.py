@@ -115,3 +115,12 @@ async def test_two_replicas_deliver_each_event_once(desk: Desk, clock: FakeClock
     delivered = [e.ticket_id for e in first.sent + second.sent]
     assert len(delivered) == 40 and len(set(delivered)) == 40
     assert await pending(desk) == 0
+
+
+async def test_discarding_one_consumer_leaves_the_others(desk: Desk) -> None:
+    desk.consumers.extend(["console", "slack"])
+    await desk.create_ticket(subject="a", requester=ANN)
+    async with UnitOfWork(desk.engine) as uow:
+        await uow.outbox.discard("console")
+    async with UnitOfWork(desk.engine, read_only=True) as uow:
+        assert (await uow.outbox.pending("console"), await uow.outbox.pending("slack")) == (0, 1)
