@@ -40,6 +40,8 @@ QUERIES = [
     "crash category:technical created:30d",
     "category:billing status:open",
     "refund zq00042",
+    "requester:u123",
+    "login requester:u123",
 ]
 
 

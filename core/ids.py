@@ -35,4 +35,3 @@ def normalize_ticket_id(text: str) -> str:
     if not match:
         raise InvalidInput(f"{str(text).strip()[:40]!r} is not a ticket id (they look like TKT-B3X9C)")
     return PREFIX + match.group(1).upper()
-

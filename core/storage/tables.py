@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -28,6 +31,12 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+def _not_null(column: str) -> dict[str, Any]:
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
 
 ID = String(12)
 PLATFORM = String(16)
@@ -68,6 +77,14 @@ tickets = Table(
     Index(None, "assignee_id", "status"),
     Index(None, "created_at"),
     Index(None, "closed_at"),
+    # Search by person (requester:/assignee: match an id, a name or an email, case-insensitively). Columns
+    # that are mostly NULL get partial indexes: SQLite's statistics would otherwise count the NULLs and make
+    # the planner walk the whole table instead.
+    Index("ix_tickets_requester_id", "requester_id"),
+    Index("ix_tickets_lower_requester_name", func.lower(text("requester_name"))),
+    Index("ix_tickets_lower_requester_email", func.lower(text("requester_email")), **_not_null("requester_email")),
+    Index("ix_tickets_assignee_id_set", "assignee_id", **_not_null("assignee_id")),
+    Index("ix_tickets_lower_assignee_name", func.lower(text("assignee_name")), **_not_null("assignee_name")),
 )
 
 messages = Table(

@@ -99,3 +99,12 @@ async def test_fts_syntax_inside_words_is_literal(desk: Desk, corpus: dict[str, 
     assert await ids(desk, "error or") == []
     with pytest.raises(InvalidInput, match="lower case"):
         await desk.search(query="login AND error", actor=STAFF)
+
+
+async def test_words_with_a_person_filter(desk: Desk, corpus: dict[str, str]) -> None:
+    # a person filter narrows to a few tickets first, then each is checked against the index
+    assert await ids(desk, "error requester:bob") == [corpus["login2"], corpus["invoice"]]
+    assert await ids(desk, "finance requester:bob") == [corpus["invoice"]]
+    assert await ids(desk, "finance requester:bob", actor=BOB) == []  # internal notes stay hidden
+    assert await ids(desk, f"vat id:{corpus['invoice']}") == [corpus["invoice"]]
+    assert await ids(desk, f"dashboard id:{corpus['invoice']}") == []
