@@ -158,7 +158,10 @@ class SearchStore:
         # load only the page's tickets. One bounded index walk, and no plan a row estimate can derail.
         window = list(await self.conn.execute(self._window(query, where, staff)))
         better = -1 if self.postgres else 1  # ts_rank: higher is better; FTS5 bm25 rank: lower is better
-        window.sort(key=lambda r: (better * r.rank, -r.pk))
+        if _few_tickets(query):  # a handful of someone's tickets read best newest first, on either engine
+            window.sort(key=lambda r: -r.pk)
+        else:
+            window.sort(key=lambda r: (better * r.rank, -r.pk))
         wanted = [r.pk for r in window[offset : offset + limit]]
         if not wanted:
             return [], len(window)
