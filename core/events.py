@@ -8,17 +8,26 @@ adapter skips echoing a message back to the platform it came from).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from core.model import Actor
 
 
+def new_event_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
 @dataclass(frozen=True)
 class Event:
+    """``event_id`` is the same for every consumer and every redelivery of one event: a notifier uses it to do
+    a non-idempotent step (post a note) once, even when a later step fails and the event comes again."""
+
     name: ClassVar[str] = "event"
     ticket_id: str
     actor: Actor
+    event_id: str = field(default_factory=new_event_id, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -217,13 +217,22 @@ class SlackNotifier:
         closed_or_reopened = event.new == "Closed" or (event.old == "Closed" and event.new == "Open")
         if card is not None and closed_or_reopened:  # Open ↔ Pending follows the messages; the card shows it
             note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=False)
-            await self.client.chat_postMessage(channel=card.channel_id, thread_ts=card.thread_id, **note.kwargs())
+            await self._post_once(ticket, f"note:{event.event_id}:s", card, note)
         if dm is None or ticket.requester.same_person(event.actor):
             return  # they did it themselves
         if event.new == "Pending" and await self._follows_staff_reply(ticket, event):
             return  # the reply they just received says as much
         note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=True)
-        await self.client.chat_postMessage(channel=dm.channel_id, thread_ts=dm.thread_id, **note.kwargs())
+        await self._post_once(ticket, f"note:{event.event_id}:r", dm, note)
+
+    async def _post_once(self, ticket: Ticket, kind: str, where: Link, message: render.SlackMessage) -> None:
+        """Post into ``where``'s thread unless this event already did (a retry after a later step failed)."""
+        if await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=kind) is not None:
+            return
+        resp = await self.client.chat_postMessage(
+            channel=where.channel_id, thread_ts=where.thread_id, **message.kwargs()
+        )
+        await self.desk.save_link(Link(ticket.id, PLATFORM, kind, where.channel_id, where.thread_id, str(resp["ts"])))
 
     async def _follows_staff_reply(self, ticket: Ticket, event: StatusChanged) -> bool:
         public = [m for m in await self._thread(ticket) if not m.internal]

@@ -103,3 +103,24 @@ async def test_rate_limited_listener_call_is_answered_not_lost(slack: SlackHarne
     assert "try again" in told["text"]
     assert await slack.desk.list_tickets(actor=slack.actor(ALICE)) == []
     _ = timedelta  # the clock is not involved: nothing was queued
+
+
+async def test_a_retried_status_change_posts_each_note_once(slack: SlackHarness):
+    ticket = await slack.open_ticket()  # Bob's ticket: a card for staff and a DM for Bob
+    card, dm = await slack.card(ticket.id), await slack.dm(ticket.id)
+
+    def notes(link) -> list:  # type: ignore[no-untyped-def]
+        return [
+            c for c in slack.fake.calls_to("chat.postMessage", channel=link.channel_id)
+            if c.ok and c.args.get("thread_ts") == link.thread_id
+        ]  # fmt: skip
+
+    before_staff, before_dm = len(notes(card)), len(notes(dm))
+    # the staff-thread note goes out, then Slack rate-limits the DM note: the whole event is retried later
+    slack.fake.rate_limit("chat.postMessage", retry_after=2, channel=dm.channel_id)
+    await slack.press(render.A_CLOSE, ticket.id)
+    await slack.settle()
+    assert (len(notes(card)), len(notes(dm))) == (before_staff + 1, before_dm)
+    slack.clock.advance(seconds=3)
+    await slack.settle()
+    assert (len(notes(card)), len(notes(dm))) == (before_staff + 1, before_dm + 1), "each note once"
