@@ -13,6 +13,7 @@ from adapters.slack import render
 from core.model import Actor, Attachment, Message, Priority, Role, Status, Ticket
 from core.stats import Stats
 from tests.fakes.slack.blocks import validate_blocks, validate_view
+from tests.fakes.slack.reading import texts_of
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CATEGORIES = ["Technical", "Billing", "General"]
@@ -69,16 +70,7 @@ def make_message(
 
 def mrkdwn_texts(obj: Any) -> list[str]:
     """Every string Slack parses as mrkdwn in a payload (text objects of type mrkdwn)."""
-    found: list[str] = []
-    if isinstance(obj, dict):
-        if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
-            found.append(obj["text"])
-        for value in obj.values():
-            found += mrkdwn_texts(value)
-    elif isinstance(obj, list):
-        for value in obj:
-            found += mrkdwn_texts(value)
-    return found
+    return texts_of(obj, ("mrkdwn",))
 
 
 def assert_inert(*texts: str) -> None:
