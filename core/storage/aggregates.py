@@ -7,19 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.model import Status, Ticket
 from core.stats import Key, StatRow, Vector
 from core.storage.tables import STAT_COLUMNS, ticket_stats, tickets
-from core.storage.tickets import ticket_from_row
+from core.storage.tickets import ticket_from_row, upsertable_insert
 
 
 @functools.cache
 def _upsert(dialect_name: str) -> Any:
     """``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` for every counter, built once per dialect."""
-    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(ticket_stats)
+    stmt = upsertable_insert(dialect_name, ticket_stats)
     return stmt.on_conflict_do_update(
         index_elements=["category", "priority"],
         set_={name: ticket_stats.c[name] + stmt.excluded[name] for name in STAT_COLUMNS},

@@ -17,18 +17,18 @@ from core.storage.tables import history, idempotency_keys, links, messages, tick
 _TICKET_FIELDS = [c.name for c in tickets.columns if c.name != "pk"]
 
 
-def _insert(conn: AsyncConnection, table: Any) -> Any:
-    """An INSERT that can say ``ON CONFLICT DO NOTHING`` on either database."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def upsertable_insert(dialect_name: str, table: Any) -> Any:
+    """An INSERT that can say ``ON CONFLICT …`` on either database."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 @functools.cache
 def _insert_ticket(dialect_name: str) -> Any:
     """Built once per dialect: statements on the hot path take their values as parameters, so SQLAlchemy
     reuses the compiled form instead of rebuilding a VALUES clause on every call."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(tickets).on_conflict_do_nothing(index_elements=["id"]).returning(tickets.c.pk)
+    return (
+        upsertable_insert(dialect_name, tickets).on_conflict_do_nothing(index_elements=["id"]).returning(tickets.c.pk)
+    )
 
 
 _INSERT_MESSAGE = messages.insert().returning(messages.c.id)
@@ -226,7 +226,7 @@ class TicketStore:
 
     # -- links ---------------------------------------------------------------------------------
     async def save_link(self, link: Link) -> None:
-        stmt = _insert(self.conn, links).values(
+        stmt = upsertable_insert(self.conn.dialect.name, links).values(
             ticket_id=link.ticket_id,
             platform=link.platform,
             kind=link.kind,
@@ -259,7 +259,7 @@ class TicketStore:
         Concurrent claims of one key queue on the primary key; the loser sees the winner's result.
         """
         stmt = (
-            _insert(self.conn, idempotency_keys)
+            upsertable_insert(self.conn.dialect.name, idempotency_keys)
             .values(key=key, created_at=at)
             .on_conflict_do_nothing(index_elements=["key"])
         )
