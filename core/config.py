@@ -29,9 +29,9 @@ def split_list(value: Any) -> Any:
             try:
                 parsed = json.loads(text)
             except json.JSONDecodeError:
-                raise ValueError("a list is comma-separated (a,b,c) or a JSON array ([\"a\",\"b\"])") from None
+                raise ValueError('a list is comma-separated (a,b,c) or a JSON array (["a","b"])') from None
             if not isinstance(parsed, list) or not all(isinstance(p, str | int) for p in parsed):
-                raise ValueError("a JSON list must hold strings, e.g. [\"a\",\"b\"]")
+                raise ValueError('a JSON list must hold strings, e.g. ["a","b"]')
             return [str(p).strip() for p in parsed if str(p).strip()]
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
