@@ -173,7 +173,7 @@ async def start_adapters(runtime: Runtime) -> None:
     """Build every configured adapter, register its notifier, start it and the outbox dispatcher."""
     settings = runtime.settings
     if settings.discord.enabled:
-        from adapters.discord import build_discord
+        from adapters.discord.client import build_discord
 
         bot, notifier = build_discord(settings.discord, runtime.desk)
         runtime.add_notifier(notifier)
@@ -182,14 +182,15 @@ async def start_adapters(runtime: Runtime) -> None:
         runtime.closers.append(bot.close)
     slack_handler = None
     if settings.slack.enabled:
-        from adapters.slack import build_slack
+        from adapters.slack.app import build_slack
 
         slack = build_slack(settings.slack, runtime.desk)
         runtime.add_notifier(slack.notifier)
         await slack.start()  # Socket Mode connects here
         runtime.closers.append(slack.stop)
         slack_handler = slack.request_handler
-    from adapters.web import WebServer, build_web_app
+    from adapters.web.app import build_web_app
+    from adapters.web.server import WebServer
 
     web = WebServer(build_web_app(slack_handler=slack_handler), host=settings.http.host, port=settings.http.port)
     try:

@@ -241,8 +241,8 @@ class Desk:
         role = Role.STAFF if as_staff else Role.REQUESTER
         if role is Role.REQUESTER and not before.is_requester(actor):
             raise NotPermitted(f"only the requester can reply to {tid} as the requester")
-        if role is Role.STAFF and not actor.is_staff:
-            raise NotPermitted("only support staff can do that")
+        if role is Role.STAFF:
+            require_staff(actor)
         after = before.copy()
         if internal:
             events: list[Event] = []
@@ -295,8 +295,7 @@ class Desk:
     async def _assign(self, cmd: Assign, actor: Actor) -> Changed:
         assignee = cmd.assignee
         assert not isinstance(assignee, UserRef)  # resolved by execute
-        if not actor.is_staff:
-            raise NotPermitted("only support staff can do that")
+        require_staff(actor)
         if assignee is not None and not assignee.is_staff:
             raise InvalidInput(f"{assignee.display} is not in the support team; only staff can be assigned")
         return await self._change(
@@ -333,8 +332,8 @@ class Desk:
 
     async def _change(self, ticket_id: str, actor: Actor, apply: Apply, *, staff_only: bool = False) -> Changed:
         tid = normalize_ticket_id(ticket_id)
-        if staff_only and not actor.is_staff:
-            raise NotPermitted("only support staff can do that")
+        if staff_only:
+            require_staff(actor)
 
         def tx(uow: UnitOfWork) -> Changed:
             _, before = self._load(uow, tid, actor, lock=True)
@@ -423,7 +422,7 @@ class Desk:
     async def _stats(self, cmd: ShowStats, actor: Actor) -> stats.Stats:
         """All-time figures from the maintained aggregates, plus last-24 h / 7 d counts from indexed ranges."""
         if not actor.is_staff:
-            raise NotPermitted("only support staff can see statistics")
+            require_staff(actor, "see statistics")
         now = self.clock.now()
 
         def read(uow: UnitOfWork) -> stats.Stats:
@@ -579,6 +578,12 @@ _HANDLERS: dict[type[Command], Callable[[Desk, Any, Actor], Awaitable[Result]]] 
     ShowStats: Desk._stats,
 }
 """The handler table: one desk method per command (cosmicpython's message bus, without the bus)."""
+
+
+def require_staff(actor: Actor, what: str = "do that") -> None:
+    """The one staff rule; adapters call it for platform-only affordances (posting Discord's ticket panel)."""
+    if not actor.is_staff:
+        raise NotPermitted(f"only support staff can {what}")
 
 
 async def _resolve(ref: UserRef, actor: Actor, resolve: Resolver | None) -> Actor | None:
