@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from adapters.email.settings import SmtpSettings
+
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -83,17 +85,6 @@ class DigestSettings(_Section):
     timezone: str = "UTC"
     slack_channel: str | None = None
     discord_channel_id: int | None = None
-
-
-class SmtpSettings(_Section):
-    host: str | None = None
-    port: int = 587
-    username: str | None = None
-    password: SecretStr | None = None
-    from_: str | None = Field(None, alias="from")
-    starttls: bool = True
-
-    model_config = {"extra": "forbid", "populate_by_name": True}
 
 
 class SlaSettings(_Section):
