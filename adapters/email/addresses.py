@@ -15,7 +15,7 @@ def parse_mailbox(text: str) -> Address | None:
         return None
     try:
         header = _registry("to", text)
-        addresses = header.addresses
+        addresses = header.addresses  # type: ignore[attr-defined]  # an AddressHeader for "to"
     except (HeaderParseError, ValueError, IndexError):  # the stdlib parser raises these on some garbage
         return None
     if header.defects or len(addresses) != 1:

@@ -115,9 +115,7 @@ def stale_reminder(
     now: datetime,
 ) -> EmailMessage:
     """Support waits for an answer since ``waiting_since``; without one the ticket closes at ``closes_at``."""
-    return _mail(
-        ticket, "stale", sender, now, message_id=event_id, waiting_since=waiting_since, closes_at=closes_at
-    )
+    return _mail(ticket, "stale", sender, now, message_id=event_id, waiting_since=waiting_since, closes_at=closes_at)
 
 
 # ---------------------------------------------------------------------------------------------- building

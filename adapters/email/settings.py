@@ -8,7 +8,6 @@ Email is off until ``TICKETBOT_SMTP__HOST`` is set; then ``__FROM`` is required.
 from __future__ import annotations
 
 from email.headerregistry import Address
-
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator

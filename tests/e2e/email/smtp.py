@@ -88,7 +88,8 @@ class PasswordCheck:
 
     def __call__(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
         self.attempts += 1
-        return AuthResult(success=isinstance(data, LoginPassword) and data == self.pair, auth_data=data)
+        ok = isinstance(data, LoginPassword) and data == self.pair
+        return AuthResult(success=ok, handled=False, auth_data=data)  # handled=False: aiosmtpd answers 535
 
 
 class DeskQueries:

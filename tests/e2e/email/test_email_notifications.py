@@ -9,7 +9,7 @@ from core.events import MessageAdded, TicketOpened
 from core.model import Actor, Status
 from core.outbox import Dispatcher
 from tests.e2e.email.conftest import Mail, Server, smtp_settings
-from tests.e2e.email.smtp import DeskQueries, Received
+from tests.e2e.email.smtp import DeskQueries
 from tests.fakes.clock import FakeClock
 
 ANN = Actor(platform="discord", user_id="111", name="Ann", email="ann@example.com")
