@@ -58,12 +58,14 @@ class MessageAdded(Event):
 
 @dataclass(frozen=True)
 class StatusChanged(Event):
-    """``reason`` says why, when someone gave one (a close reason, "no answer for 7 days")."""
+    """``reason`` says why, when someone gave one (a close reason, "no answer for 7 days"); ``by_message``: a
+    message caused it (a staff reply set Pending, a requester's reply reopened) — the message says as much."""
 
     name: ClassVar[str] = "status_changed"
     old: Status | None
     new: Status
     reason: str | None = None
+    by_message: bool = False
 
     @property
     def closed(self) -> bool:

@@ -4,8 +4,8 @@
 - ``MessageAdded``: a public staff reply, or a system message meant for the requester. Never an internal
   note, never the requester's own message, never the close note (the closed mail carries the reason).
 - ``StatusChanged``: closed (with its reason, whoever closed it); reopened, Pending or Open again when
-  someone other than the requester did it — except the Pending that a staff reply causes (the reply mail
-  already says so).
+  someone other than the requester did it — except the Pending that a staff reply causes
+  (``StatusChanged.by_message``: the reply mail already says so).
 - Anything else (priority, category, assignee, rating): no mail.
 
 A requester without a usable address gets nothing. A failed send raises, so the dispatcher retries the event
@@ -17,31 +17,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
 
 from adapters.email import compose
 from adapters.email.compose import Sender
 from adapters.email.sender import SmtpSender
 from adapters.email.settings import SmtpSettings
 from core.events import Event, MessageAdded, StatusChanged, TicketOpened
-from core.model import Message, Role, Status, Ticket
+from core.model import Role, Status, Ticket
 from core.ports import Clock, SystemClock
+from core.queries import Queries
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "email"
-# core.desk.close_ticket records a reason as a system message "Closed: <reason>" (until events carry it)
-CLOSE_NOTE_PREFIX = "Closed: "
-
-
-class Queries(Protocol):
-    """The read port this notifier needs (a subset of ``core.queries.Queries``): current state, no checks."""
-
-    async def ticket(self, ticket_id: str) -> Ticket: ...
-
-    async def message(self, message_id: int) -> Message: ...
-
-    async def thread(self, ticket_id: str, *, include_internal: bool) -> list[Message]: ...
 
 
 class EmailNotifier:
@@ -94,7 +82,7 @@ class EmailNotifier:
         await self._send(ticket, mail, "ticket created")
 
     async def _message_added(self, event: MessageAdded) -> None:
-        if event.internal or event.role not in (Role.STAFF.value, Role.SYSTEM.value):
+        if event.internal or event.role not in (Role.STAFF, Role.SYSTEM):
             return  # notes stay internal; the requester wrote their own messages
         message = await self.queries.message(event.message_id)
         ticket = await self.queries.ticket(event.ticket_id)
@@ -104,26 +92,30 @@ class EmailNotifier:
         if message.role is Role.STAFF:
             mail = compose.staff_reply(ticket, message, event_id=event.event_id, sender=self.identity, now=now)
             await self._send(ticket, mail, "staff reply")
-        elif message.role is Role.SYSTEM and not message.body.startswith(CLOSE_NOTE_PREFIX):
+        elif message.role is Role.SYSTEM:
             mail = compose.system_update(ticket, message, event_id=event.event_id, sender=self.identity, now=now)
             await self._send(ticket, mail, "update")
 
     async def _status_changed(self, event: StatusChanged) -> None:
-        old, new = Status.parse(event.old), Status.parse(event.new)
+        old, new = event.old, event.new
         ticket = await self.queries.ticket(event.ticket_id)
         if compose.recipient(ticket) is None:
             return
         now = self.clock.now()
         if new is Status.CLOSED:
-            reason = await self._close_reason(event, ticket)
             mail = compose.ticket_closed(
-                ticket, reason=reason, by=event.actor, event_id=event.event_id, sender=self.identity, now=now
+                ticket,
+                reason=event.reason or ticket.close_reason,
+                by=event.actor,
+                event_id=event.event_id,
+                sender=self.identity,
+                now=now,
             )
             await self._send(ticket, mail, "closed")
             return
         if ticket.is_requester(event.actor):
             return  # they did it themselves (a reply that reopened it, their own reopen)
-        if new is Status.PENDING and await self._follows_staff_reply(event):
+        if old is None or (new is Status.PENDING and event.by_message):
             return  # the reply mail they just got says we wait for them
         mail = compose.status_changed(
             ticket, old=old, new=new, by=event.actor, event_id=event.event_id, sender=self.identity, now=now
@@ -131,25 +123,6 @@ class EmailNotifier:
         await self._send(ticket, mail, f"status {old.value} → {new.value}")
 
     # ------------------------------------------------------------------------------------------ pieces
-    async def _follows_staff_reply(self, event: StatusChanged) -> bool:
-        """A staff reply sets Pending in the same transaction, by the same person, as the last public message."""
-        public = [m for m in await self.queries.thread(event.ticket_id, include_internal=False) if not m.internal]
-        last = public[-1] if public else None
-        return last is not None and last.role is Role.STAFF and last.author.same_person(event.actor)
-
-    async def _close_reason(self, event: StatusChanged, ticket: Ticket) -> str | None:
-        """The reason the ticket was closed: from the event or ticket once they carry it, else the close note
-        recorded with this close (not an older one)."""
-        carried = getattr(event, "reason", None) or getattr(ticket, "close_reason", None)
-        if carried:
-            return str(carried)
-        for m in reversed(await self.queries.thread(ticket.id, include_internal=False)):
-            if m.role is Role.SYSTEM and not m.internal and m.body.startswith(CLOSE_NOTE_PREFIX):
-                if ticket.closed_at is None or m.created_at >= ticket.closed_at:
-                    return m.body.removeprefix(CLOSE_NOTE_PREFIX)
-                break
-        return None
-
     async def _send(self, ticket: Ticket, mail: EmailMessage, what: str) -> None:
         to = compose.recipient(ticket)
         assert to is not None  # every caller checked

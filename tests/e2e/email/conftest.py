@@ -12,8 +12,7 @@ from adapters.email.notifier import EmailNotifier
 from adapters.email.settings import SmtpSettings
 from core.desk import Desk
 from core.outbox import Dispatcher
-from core.storage.uow import UnitOfWork
-from tests.e2e.email.smtp import DeskQueries, Inbox, free_port, start_server
+from tests.e2e.email.smtp import Inbox, free_port, start_server
 from tests.fakes.clock import FakeClock
 
 
@@ -55,12 +54,11 @@ class Mail:
         return await self.dispatcher.drain()
 
     async def pending(self) -> int:
-        async with UnitOfWork(self.desk.engine, read_only=True) as uow:
-            return await uow.outbox.pending("email")
+        return await self.desk.db.read(lambda uow: uow.outbox.pending("email"))
 
 
 @pytest.fixture
 def mail(desk: Desk, clock: FakeClock, smtp: Server) -> Mail:
-    notifier = EmailNotifier(DeskQueries(desk), smtp_settings(smtp.port), clock=clock)
+    notifier = EmailNotifier(desk.queries, smtp_settings(smtp.port), clock=clock)
     desk.consumers.append(notifier.name)
-    return Mail(desk, notifier, Dispatcher(desk.engine, [notifier], clock=clock), smtp.inbox)
+    return Mail(desk, notifier, Dispatcher(desk.db, [notifier], clock=clock), smtp.inbox)

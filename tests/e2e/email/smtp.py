@@ -12,9 +12,6 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from core.desk import Desk
-from core.model import Actor, Message, Ticket
-
 
 @dataclass(frozen=True)
 class Received:
@@ -90,20 +87,3 @@ class PasswordCheck:
         self.attempts += 1
         ok = isinstance(data, LoginPassword) and data == self.pair
         return AuthResult(success=ok, handled=False, auth_data=data)  # handled=False: aiosmtpd answers 535
-
-
-class DeskQueries:
-    """The notifier's read port over today's ``Desk`` (until ``core.queries`` lands on main)."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-
-    async def ticket(self, ticket_id: str) -> Ticket:
-        return await self.desk.load_ticket(ticket_id)
-
-    async def message(self, message_id: int) -> Message:
-        return await self.desk.get_message(message_id)
-
-    async def thread(self, ticket_id: str, *, include_internal: bool) -> list[Message]:
-        thread = await self.desk.get_thread(ticket_id=ticket_id, actor=Actor.system())
-        return [m for m in thread if include_internal or not m.internal]

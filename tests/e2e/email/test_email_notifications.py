@@ -11,7 +11,6 @@ from core.events import MessageAdded, TicketOpened
 from core.model import Actor, Status
 from core.outbox import Dispatcher
 from tests.e2e.email.conftest import Mail, Server, smtp_settings
-from tests.e2e.email.smtp import DeskQueries
 from tests.fakes.clock import FakeClock
 
 ANN = Actor(platform="discord", user_id="111", name="Ann", email="ann@example.com")
@@ -104,7 +103,7 @@ async def test_status_changes_by_staff_are_mailed_not_the_requesters_own(mail: M
     await mail.deliver()
     assert len(mail.inbox) == 5, "Ann's close is confirmed; her reopening reply is not mailed back"
     assert "closed by you" in mail.inbox[4].text and "sorted it myself" in mail.inbox[4].text
-    assert (await mail.desk.load_ticket(t.id)).status is Status.OPEN
+    assert (await mail.desk.queries.ticket(t.id)).status is Status.OPEN
 
 
 async def test_a_reply_after_the_reopen_window_starts_a_new_mail_thread(mail: Mail, clock: FakeClock) -> None:
@@ -126,7 +125,7 @@ async def test_a_requester_without_an_address_gets_nothing(mail: Mail) -> None:
         t = await mail.desk.create_ticket(subject="No mail for me", message="hi", requester=requester)
         await mail.desk.admin_reply_to_ticket(ticket_id=t.id, content="hello", actor=SAM)
         await mail.desk.close_ticket(ticket_id=t.id, actor=SAM, reason="done")
-    assert await mail.deliver() == 10  # opened, reply, Pending, close note, Closed — twice
+    assert await mail.deliver() == 8  # opened, reply, Pending, Closed — twice
     assert len(mail.inbox) == 0 and await mail.pending() == 0
 
 
@@ -163,9 +162,9 @@ async def test_smtp_down_raises_and_the_outbox_delivers_once_it_is_up(desk, cloc
     from tests.e2e.email.smtp import Inbox, free_port, start_server
 
     port = free_port()  # nothing listens here yet
-    notifier = EmailNotifier(DeskQueries(desk), smtp_settings(port), clock=clock)
+    notifier = EmailNotifier(desk.queries, smtp_settings(port), clock=clock)
     desk.consumers.append(notifier.name)
-    dispatcher = Dispatcher(desk.engine, [notifier], clock=clock)
+    dispatcher = Dispatcher(desk.db, [notifier], clock=clock)
     t = await desk.create_ticket(subject="Down", message="the mail server is off", requester=ANN)
 
     with pytest.raises(OSError):  # aiosmtplib's SMTPConnectError is a ConnectionError
@@ -207,7 +206,7 @@ async def test_the_stale_reminder_goes_to_a_pending_ticket_only(mail: Mail, cloc
 
 async def test_settings_without_reply_to_send_none(desk, clock: FakeClock, smtp: Server) -> None:  # type: ignore[no-untyped-def]
     notifier = EmailNotifier(
-        DeskQueries(desk), smtp_settings(smtp.port, reply_to=None, **{"from": "help@support.example.org"}), clock=clock
+        desk.queries, smtp_settings(smtp.port, reply_to=None, **{"from": "help@support.example.org"}), clock=clock
     )
     t = await desk.create_ticket(subject="Plain from", requester=ANN)
     await notifier.notify(TicketOpened(t.id, ANN))

@@ -61,7 +61,10 @@ async def test_login_with_username_and_password(server: Any) -> None:
 
 
 @NO_TLS_AUTH
-async def test_a_refused_login_raises_and_names_the_settings(server: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_refused_login_raises_and_names_the_settings(
+    server: Any, caplog: pytest.LogCaptureFixture, expect_logged_errors: Any
+) -> None:
+    expect_logged_errors(r"refused the login")
     check = PasswordCheck("bot", "s3cret")
     inbox, port = server(authenticator=check, auth_required=True, auth_require_tls=False)
     assert TO is not None
@@ -77,7 +80,10 @@ async def test_a_refused_login_raises_and_names_the_settings(server: Any, caplog
     assert len(inbox) == 0
 
 
-async def test_starttls_required_but_not_offered_raises(server: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_starttls_required_but_not_offered_raises(
+    server: Any, caplog: pytest.LogCaptureFixture, expect_logged_errors: Any
+) -> None:
+    expect_logged_errors(r"does not offer STARTTLS")
     inbox, port = server()
     assert TO is not None
     with caplog.at_level(logging.ERROR, logger="adapters.email.sender"), pytest.raises(aiosmtplib.SMTPException):
