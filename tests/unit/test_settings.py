@@ -78,7 +78,8 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ({"TICKETBOT_HTTP__PORT": "eighty"}, "TICKETBOT_HTTP__PORT: Input should be a valid integer"),
         ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb"}, "Slack needs TICKETBOT_SLACK__SIGNING_SECRET"),
-        ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb", "TICKETBOT_SLACK__APP_TOKEN": "xapp", "TICKETBOT_SLACK__STAFF_CHANNEL": "C1"},
+        ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb", "TICKETBOT_SLACK__APP_TOKEN": "xapp",
+          "TICKETBOT_SLACK__STAFF_CHANNEL": "C1"},
          "Slack needs TICKETBOT_SLACK__STAFF_USERS or TICKETBOT_SLACK__STAFF_USERGROUP"),
         ({"TICKETBOT_DISCORD__TOKEN": "t", "TICKETBOT_DISCORD__GUILD_ID": "1"},
          "Discord needs TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID, TICKETBOT_DISCORD__STAFF_ROLE_ID"),
