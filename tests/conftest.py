@@ -27,7 +27,10 @@ from core.storage.migrate import upgrade
 from tests.fakes.clock import FakeClock
 
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
-TABLES = ("deliveries", "outbox", "idempotency_keys", "links", "history", "messages", "ticket_search", "ticket_stats", "tickets")
+TABLES = (
+    "deliveries", "outbox", "idempotency_keys", "links", "history", "messages", "ticket_search", "ticket_stats",
+    "tickets",
+)
 
 
 @pytest.fixture(scope="session")
