@@ -36,12 +36,13 @@ class SlackPeople:
         *,
         profile_ttl: float = 600,
         staff_ttl: float = 60,
+        max_profiles: int = PROFILES_MAX,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._staff_users = frozenset(settings.staff_users)
         self._usergroup = settings.staff_usergroup
-        self._profiles: TTLCache[str, dict[str, Any]] = TTLCache(PROFILES_MAX, profile_ttl, timer=timer)
+        self._profiles: TTLCache[str, dict[str, Any]] = TTLCache(max_profiles, profile_ttl, timer=timer)
         self._group: TTLCache[str, frozenset[str]] = TTLCache(1, staff_ttl, timer=timer)
         self._last_group: frozenset[str] = frozenset()
         self._group_lock = asyncio.Lock()

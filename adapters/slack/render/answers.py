@@ -62,9 +62,8 @@ def help_message(help_text: str, problem: str | None = None) -> SlackMessage:
     blocks = [section(fit(body, SECTION_MAX))]
     if problem:
         blocks.insert(0, section(user_mrkdwn(f":warning: {problem}", SECTION_MAX)))
-    return SlackMessage(
-        text=fit(f"ticketbot commands{f' ({problem})' if problem else ''}", FALLBACK_MAX), blocks=blocks
-    )
+    text = f"ticketbot commands ({problem})" if problem else "ticketbot commands"
+    return SlackMessage(text=user_mrkdwn(text, FALLBACK_MAX), blocks=blocks)
 
 
 # ------------------------------------------------------------------------------------------ outcomes
