@@ -202,7 +202,7 @@ class SlackListeners:
             if isinstance(form, dict):
                 await ack(response_action="errors", errors=form)
                 return
-            user_id = str(body["user"]["id"])
+            tell = self._where_pressed(body, client, form)
 
             async def reply() -> Posted:
                 actor = await self._actor(body["user"])
@@ -218,23 +218,27 @@ class SlackListeners:
                 return result
 
             async def then(result: Posted) -> None:
-                await self._tell_where_pressed(
-                    client, user_id, form.channel, form.from_home, render.posted_message(result)
-                )
+                await tell(render.posted_message(result))
 
-            await self._submit(ack, reply(), error_block="body", tell=None, then=then)
+            await self._submit(ack, reply(), error_block="body", tell=tell, then=then)
 
-    async def _tell_where_pressed(
-        self, client: AsyncWebClient, user_id: str, channel: str | None, from_home: bool, message: render.SlackMessage
-    ) -> None:
-        """Answer a modal's submission where its button was pressed: the App Home, or privately in the channel."""
-        if from_home:
-            await self.home.publish(client, user_id, notice=message.blocks)
-        elif channel:
+    def _where_pressed(self, body: dict[str, Any], client: AsyncWebClient, form: translate.ReplyForm) -> Tell:
+        """Answer a modal's submission where its button was pressed: the App Home, or privately in the channel
+        (a modal has no channel of its own; without one the answer comes by DM)."""
+        user_id, channel = str(body["user"]["id"]), form.channel or ""
+        if not form.from_home and not channel:
+            return self.answers.teller(body, client, None)
+
+        async def tell(message: render.SlackMessage) -> None:
+            if form.from_home:
+                await self.home.publish(client, user_id, notice=message.blocks)
+                return
             try:
                 await client.chat_postEphemeral(channel=channel, user=user_id, text=message.text, blocks=message.blocks)
             except SlackApiError as err:
                 log.info("no ephemeral answer in %s: %s", channel, err.response.get("error"))
+
+        return tell
 
     # ------------------------------------------------------------------------------------------ buttons
     async def on_button(
