@@ -1,8 +1,9 @@
 """Wiring: the Bolt ``AsyncApp`` built from settings and a desk, its listeners, and the transports' lifecycle.
 
-Where the rest lives: listeners.py (/ticket, modals, buttons, selects, App Home), threads.py (thread
+Where the rest lives: listeners.py (/ticket, modals, buttons, selects, paging, App Home), threads.py (thread
 messages, the message shortcut, the :ticket: reaction), answers.py (how work after an ack answers the user),
-home.py (the App Home tab), transport.py (ack-first plumbing), render (Block Kit), translate (Slack → core).
+home.py (the App Home tab), people.py (who is who, and staff), transport.py (ack-first plumbing), render
+(Block Kit), translate (Slack → core). Every action is a ``core.commands`` command run by ``Desk.execute``.
 
 The adapter holds no ticket state: which Slack message belongs to which ticket is a link row in the desk.
 """
