@@ -138,7 +138,7 @@ def register(cls: type[Event]) -> type[Event]:
 
 def _person(actor: Actor | None) -> str | None:
     """How a person reads in the history: their name, and where they are."""
-    return f"{actor.display} ({actor.platform})" if actor else None
+    return actor.label if actor else None
 
 
 def _encode(value: Any) -> Any:
