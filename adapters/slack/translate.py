@@ -20,6 +20,7 @@ from core.model import SUBJECT_MAX, Attachment, Priority, Status
 _MARKUP = re.compile(r"<([^<>]*)>")
 NOTE_PREFIX = re.compile(r"^\s*note:\s*", re.IGNORECASE)
 USER_REF = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # message subtypes that carry something a person wrote; everything else (edits, joins, bots…) is ignored
 USER_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
@@ -110,10 +111,15 @@ def staff_thread_intent(text: str, *, reply_mode: str) -> ThreadIntent:
 
 
 def command_text(text: str) -> str:
-    """What follows ``/ticket``, as plain text — except ``assign``'s person, which stays the mention Slack sent
-    (``<@U123|ann>``) so the resolver can tell who it is."""
+    """What follows ``/ticket``, as plain text — except people: ``assign``'s person stays the mention Slack
+    sent (``<@U123|ann>``) for the resolver, and a mention in a search becomes the user id it names
+    (``requester:<@U123|ann>`` → ``requester:U123``)."""
     verb = text.strip().split(" ", 1)[0].lower()
-    return text if verb == "assign" else to_plain(text)
+    if verb == "assign":
+        return text
+    if verb == "search":
+        text = _MENTION.sub(lambda m: m.group(1), text)
+    return to_plain(text)
 
 
 def user_ref(text: str) -> str | None:

@@ -153,9 +153,10 @@ def test_reply_form_remembers_where_its_button_was_pressed():
         ("reply TKT-BBBBB hi <@U0123|ann> &amp; co", "reply TKT-BBBBB hi @ann & co"),
         ("assign TKT-BBBBB <@U0123|ann>", "assign TKT-BBBBB <@U0123|ann>"),  # the resolver needs the mention
         ("ASSIGN TKT-BBBBB <@U0123>", "ASSIGN TKT-BBBBB <@U0123>"),
+        ("search requester:<@U0123|ann> &lt;500&gt;", "search requester:U0123 <500>"),  # a person by id
     ],
 )
-def test_command_text_is_plain_except_the_assignee(typed: str, read: str):
+def test_command_text_is_plain_except_people(typed: str, read: str):
     assert translate.command_text(typed) == read
 
 

@@ -55,6 +55,9 @@ async def test_list_show_and_search(slack: SlackHarness):
     assert ticket.id in found_text and other.id not in found_text
     mine = await answer(slack, "search error", user=BOB)  # a requester searches their own tickets
     assert ticket.id in " ".join(texts_of(mine["blocks"]))
+    by_person = await answer(slack, f"search requester:<@{OLGA}|olga>")  # a mention names the person
+    by_person_text = " ".join(texts_of(by_person["blocks"]))
+    assert other.id in by_person_text and ticket.id not in by_person_text
 
 
 async def test_bad_search_syntax_is_a_clear_message(slack: SlackHarness):
