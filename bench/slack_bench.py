@@ -71,7 +71,7 @@ async def child_main() -> None:
 
     settings = load_settings()
     runtime = await open_runtime(settings)
-    slack = build_slack(settings, runtime.desk)
+    slack = build_slack(settings.slack, runtime.desk)
     runtime.add_notifier(slack.notifier)
     runtime.start_dispatcher()
     await slack.start()

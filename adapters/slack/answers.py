@@ -1,7 +1,7 @@
 """How a listener's work after its ack ends: privately, for the person who acted, and never as a traceback.
 
-No listener lets an exception escape: user errors become a short ephemeral message, anything else is logged
-with the ticket id and answered with an apology.
+No listener lets an exception escape: the desk's refusals (``TicketError``) are shown as they are, in a short
+ephemeral message; anything else is logged with the ticket id and answered with an apology.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import render
 from adapters.slack.home import HomeTab
 from adapters.slack.transport import AckFirst
-from core.errors import TicketError
+from core.errors import NotPermitted, TicketError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Answers:
             await work
         except TicketError as err:
             if tell is not None:
-                await tell(render.error_message(str(err)))
+                await tell(refusal_of(err))
         except SlackApiError as err:
             log.error(
                 "Slack API error in a listener (ticket %s): %s",
@@ -76,3 +76,8 @@ class Answers:
                 log.warning("could not answer %s: %s", user_id, err.response.get("error"))
 
         return tell
+
+
+def refusal_of(err: TicketError) -> render.SlackMessage:
+    """How the desk's refusal reads: ``NotPermitted`` as a refusal, any other user error as a warning."""
+    return render.refusal(str(err)) if isinstance(err, NotPermitted) else render.error_message(str(err))

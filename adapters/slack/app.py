@@ -1,8 +1,9 @@
 """Wiring: the Bolt ``AsyncApp`` built from settings and a desk, its listeners, and the transports' lifecycle.
 
-Where the rest lives: listeners.py (/ticket, modals, buttons, selects, App Home), threads.py (thread
+Where the rest lives: listeners.py (/ticket, modals, buttons, selects, paging, App Home), threads.py (thread
 messages, the message shortcut, the :ticket: reaction), answers.py (how work after an ack answers the user),
-home.py (the App Home tab), transport.py (ack-first plumbing), render (Block Kit), translate (Slack → core).
+home.py (the App Home tab), people.py (who is who, and staff), transport.py (ack-first plumbing), render
+(Block Kit), translate (Slack → core). Every action is a ``core.commands`` command run by ``Desk.execute``.
 
 The adapter holds no ticket state: which Slack message belongs to which ticket is a link row in the desk.
 """
@@ -23,9 +24,9 @@ from adapters.slack.home import HomeTab
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.notifier import SlackNotifier
 from adapters.slack.people import SlackPeople
+from adapters.slack.settings import SlackSettings
 from adapters.slack.threads import ThreadListeners
 from adapters.slack.transport import AckFirst, InFlight, TrackedRequestHandler, TrackedSocketModeHandler
-from bot.settings import Settings, SettingsError, SlackSettings
 from core.desk import Desk
 
 log = logging.getLogger(__name__)
@@ -102,43 +103,39 @@ def register(app: AsyncApp, listeners: SlackListeners, threads: ThreadListeners)
     app.action(render.A_PRIORITY)(listeners.on_select)
     app.action(render.A_CATEGORY)(listeners.on_select)
     app.action(render.A_HOME_PAGE_RE)(listeners.on_home_page)
+    app.action(render.A_PAGE_RE)(listeners.on_page)
     app.shortcut(render.CB_SHORTCUT)(threads.on_message_shortcut)
     app.event("message")(threads.on_message)
     app.event("reaction_added")(threads.on_reaction)
     app.event("app_home_opened")(listeners.on_home_opened)
 
 
-def build_slack(settings: Settings, desk: Desk) -> SlackAdapter:
-    """Build the Slack adapter from settings and a desk.
+def build_slack(settings: SlackSettings, desk: Desk) -> SlackAdapter:
+    """Build the Slack adapter from its configuration section and a desk (categories come from the desk).
 
-    Args:
-        settings: the whole configuration (Slack section, categories).
-        desk: the core service; add ``adapter.notifier.name`` to ``desk.consumers`` so events reach it.
-
-    Raises:
-        SettingsError: Slack is not configured enough to run (the message names the variable).
+    The section checked itself when it was read (``SlackSettings``); call this only when it is ``enabled``.
+    Register ``adapter.notifier`` with the outbox (``Runtime.add_notifier``) so events reach it.
     """
-    s = settings.slack
-    missing = None
-    if s.bot_token is None:
-        missing = "TICKETBOT_SLACK__BOT_TOKEN is not set"
-    elif s.app_token is None and s.signing_secret is None:
-        missing = "TICKETBOT_SLACK__SIGNING_SECRET is required in HTTP mode (or set __APP_TOKEN for Socket Mode)"
-    elif not s.staff_channel:
-        missing = "TICKETBOT_SLACK__STAFF_CHANNEL is required with Slack (a channel id like C0123ABC)"
-    if missing or s.bot_token is None:
-        raise SettingsError(f"invalid configuration: {missing}")
-    client = AsyncWebClient(token=s.bot_token.get_secret_value(), base_url=api_base(s.api_url))
+    if settings.bot_token is None:
+        raise ValueError("build_slack needs TICKETBOT_SLACK__BOT_TOKEN (check SlackSettings.enabled first)")
+    client = AsyncWebClient(token=settings.bot_token.get_secret_value(), base_url=api_base(settings.api_url))
     app = AsyncApp(
         client=client,
-        signing_secret=s.signing_secret.get_secret_value() if s.signing_secret else "",
+        signing_secret=settings.signing_secret.get_secret_value() if settings.signing_secret else "",
         name="ticketbot",
     )
-    people = SlackPeople(client, s)
+    people = SlackPeople(client, settings)
     busy, acks = InFlight(), AckFirst()
     answers = Answers(acks, HomeTab(desk, people))
     threads = ThreadListeners(desk, people, settings, busy=busy, answers=answers)
-    register(app, SlackListeners(desk, people, settings, busy=busy, answers=answers, threads=threads), threads)
-    notifier = SlackNotifier(desk, client, staff_channel=s.staff_channel, categories=list(settings.categories))
-    handler = TrackedRequestHandler(app, acks) if s.signing_secret is not None else None
-    return SlackAdapter(app=app, notifier=notifier, busy=busy, acks=acks, settings=s, request_handler=handler)
+    register(app, SlackListeners(desk, people, busy=busy, answers=answers, threads=threads), threads)
+    notifier = SlackNotifier(
+        desk.queries,
+        desk.deliveries,
+        client,
+        clock=desk.clock,
+        staff_channel=settings.staff_channel,
+        categories=desk.categories,
+    )
+    handler = TrackedRequestHandler(app, acks) if settings.signing_secret is not None else None
+    return SlackAdapter(app=app, notifier=notifier, busy=busy, acks=acks, settings=settings, request_handler=handler)

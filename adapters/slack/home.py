@@ -8,6 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.people import SlackPeople
+from core.commands import ListTickets, Page
 from core.desk import Desk
 from core.model import Status
 
@@ -22,15 +23,21 @@ class HomeTab:
     async def publish(
         self, client: AsyncWebClient, user_id: str, *, offset: int = 0, notice: list[dict[str, Any]] | None = None
     ) -> None:
-        """Publish page ``offset`` of ``user_id``'s App Home; ``notice`` blocks (a refusal…) go above the list."""
+        """Publish page ``offset`` of ``user_id``'s App Home; ``notice`` blocks (a refusal…) go above the list.
+
+        The desk decides what the page holds: staff get the open queue, a requester their own tickets (all
+        statuses, so a closed one can be reopened from here).
+        """
         actor = await self.people.actor(user_id)
-        size = render.HOME_PAGE_SIZE
-        if actor.is_staff:
-            tickets = await self.desk.list_tickets(actor=actor, limit=size + 1, offset=offset)
-        else:
-            statuses = [Status.OPEN, Status.PENDING, Status.CLOSED]
-            tickets = await self.desk.list_tickets(actor=actor, status=statuses, limit=size + 1, offset=offset)
+        statuses = (Status.OPEN, Status.PENDING) if actor.is_staff else tuple(Status)
+        page = await self.desk.execute(ListTickets(statuses, limit=render.HOME_PAGE_SIZE, offset=offset), actor)
+        assert isinstance(page, Page)
         view = render.home_view(
-            tickets[:size], staff=actor.is_staff, offset=offset, has_more=len(tickets) > size, notice=notice or ()
+            page.items,
+            staff=actor.is_staff,
+            now=self.desk.clock.now(),
+            offset=offset,
+            has_more=page.has_more,
+            notice=notice or (),
         )
         await client.views_publish(user_id=user_id, view=view)

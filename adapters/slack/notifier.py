@@ -1,29 +1,38 @@
 """The Slack notifier: turns outbox events into the staff card, thread mirrors and the requester's DM.
 
-Delivery is at least once, so every step is idempotent-ish: the card is posted once (a ``staff_card`` link)
-and edited in place with ``chat.update`` on every event; a mirrored message is posted once (a
-``staff_msg:<id>`` / ``dm_msg:<id>`` link); marks are reactions (``already_reacted`` is success).
+It reads through the desk's read port (``Queries``) and does every platform call that must not be repeated
+through ``Deliveries.once`` (see ``core.delivery``), so a retried event — after a later step failed, or on
+another replica — posts nothing twice:
 
-Marks in the staff thread: :white_check_mark: the message reached the requester (our DM),
-:outbox_tray: handed to the requester's own platform, :lock: internal note.
+- the staff card (once per ticket and staff channel, and again only to replace a card Slack says is gone),
+  then edited in place with ``chat.update`` on every event (idempotent); a new card gets the conversation
+  mirrored into its thread before its link is saved, so a retry finishes an interrupted copy;
+- each message mirrored into the card's thread (per message and card) and into the requester's DM thread;
+- the requester's DM card (once per ticket), and the status notes (per event).
 
-Failures: a 429 raises ``RetryLater(Retry-After)``; errors an operator must fix (``not_in_channel``,
-``channel_not_found``, ``invalid_auth``…) are logged at ERROR with the ticket id and re-raised so the
-dispatcher retries with backoff — the event stays in the outbox until it is delivered.
+Marks in the staff thread are reactions (``already_reacted`` is success): :white_check_mark: the message
+reached the requester (our DM), :outbox_tray: handed to the requester's own platform, :lock: internal note.
+
+Failures raise, so the outbox retries the event: a 429 raises ``RetryLater(Retry-After)``; errors an operator
+must fix (``not_in_channel``, ``channel_not_found``, ``invalid_auth``…) are logged at ERROR with the ticket id
+first. A requester Slack will never let us DM (``DM_IMPOSSIBLE``) is recorded as that step's result: the staff
+side still gets every update.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from core.desk import Desk
-from core.events import Event, MessageAdded, StatusChanged, TicketOpened
-from core.model import Actor, Link, Message, Role, Ticket, origin_kind
-from core.ports import RetryLater
+from core.delivery import Deliveries
+from core.events import Event, MessageAdded, StatusChanged
+from core.model import Link, Message, Role, Status, Ticket, origin_kind
+from core.ports import Clock, RetryLater
+from core.queries import Queries
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,7 @@ PLATFORM = "slack"
 STAFF_CARD = "staff_card"
 REQUESTER_DM = "requester_dm"
 DEFAULT_RETRY_AFTER = 30.0
+NEVER = ""  # the result of a step Slack will never allow (a DM to a user who cannot get one)
 
 OPERATOR_ERRORS = {
     "not_in_channel": "invite the bot to the channel (/invite @ticketbot)",
@@ -47,8 +57,18 @@ DM_IMPOSSIBLE = {"user_not_found", "user_disabled", "cannot_dm_bot", "user_not_v
 CARD_GONE = {"message_not_found", "cant_update_message"}
 
 
-def _error(err: SlackApiError) -> str:
+def error_code(err: SlackApiError) -> str:
     return str(err.response.get("error") or "")
+
+
+def _place(channel: object, ts: object) -> str:
+    """A posted message's place, as a step result: ``"C0123 1700000000.000100"``."""
+    return f"{channel} {ts}"
+
+
+def _link(ticket_id: str, kind: str, place: str) -> Link:
+    channel, _, ts = place.partition(" ")
+    return Link(ticket_id, PLATFORM, kind, channel, thread_id=ts, message_id=ts)
 
 
 class SlackNotifier:
@@ -56,11 +76,22 @@ class SlackNotifier:
 
     name = PLATFORM
 
-    def __init__(self, desk: Desk, client: AsyncWebClient, *, staff_channel: str | None, categories: list[str]) -> None:
-        self.desk = desk
+    def __init__(
+        self,
+        queries: Queries,
+        deliveries: Deliveries,
+        client: AsyncWebClient,
+        *,
+        clock: Clock,
+        staff_channel: str | None,
+        categories: Sequence[str],
+    ) -> None:
+        self.queries = queries
+        self.deliveries = deliveries
         self.client = client
+        self.clock = clock
         self.staff_channel = staff_channel
-        self.categories = categories
+        self.categories = list(categories)
 
     async def notify(self, event: Event) -> None:
         try:
@@ -69,7 +100,7 @@ class SlackNotifier:
             raise self._failure(err, event) from err
 
     def _failure(self, err: SlackApiError, event: Event) -> Exception:
-        error = _error(err)
+        error = error_code(err)
         if err.response.status_code == 429 or error == "ratelimited":
             retry_after = err.response.headers.get("Retry-After") if err.response.headers else None
             delay = float(retry_after) if retry_after and str(retry_after).isdigit() else DEFAULT_RETRY_AFTER
@@ -86,49 +117,52 @@ class SlackNotifier:
         return err
 
     async def _deliver(self, event: Event) -> None:
-        ticket = await self.desk.load_ticket(event.ticket_id)
-        card, created = await self._ensure_card(ticket)
-        if card is not None and created:
-            # a new card (first event, or the old one was deleted): bring the conversation into its thread
-            for message in await self._thread(ticket):
-                if not (isinstance(event, MessageAdded) and message.id == event.message_id):
-                    await self._mirror_to_staff(ticket, card, message)
-        dm = await self._ensure_dm(ticket) if ticket.requester.platform == PLATFORM else None
+        ticket = await self.queries.ticket(event.ticket_id)
+        card = await self._card(ticket)
+        dm = await self._dm(ticket) if ticket.requester.platform == PLATFORM else None
         if isinstance(event, MessageAdded):
             await self._message_added(ticket, event, card, dm)
         elif isinstance(event, StatusChanged):
             await self._status_changed(ticket, event, card, dm)
-        elif isinstance(event, TicketOpened):
-            pass  # the card and the DM above are the whole notification
+        # anything else (opened, priority, category, assignee, rating): the card and the DM above say it all
 
     # ------------------------------------------------------------------------------------------ card
-    async def _ensure_card(self, ticket: Ticket) -> tuple[Link | None, bool]:
-        """Post the staff card once, else edit it in place; ``(link, created)``."""
+    async def _card(self, ticket: Ticket) -> Link | None:
+        """The staff card, edited in place; posted once when there is none (or Slack says it is gone)."""
         if not self.staff_channel:
-            return None, False
-        card = render.ticket_card(ticket, categories=self.categories)
-        link = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=STAFF_CARD)
+            return None
+        card = render.ticket_card(ticket, categories=self.categories, now=self.clock.now())
+        link = await self.queries.link(ticket.id, PLATFORM, STAFF_CARD)
         if link is not None and link.channel_id == self.staff_channel and link.message_id:
             try:
                 await self.client.chat_update(
                     channel=link.channel_id, ts=link.message_id, text=card.text, blocks=card.blocks
                 )
-                return link, False
+                return link
             except SlackApiError as err:
-                if _error(err) not in CARD_GONE:
+                if error_code(err) not in CARD_GONE:
                     raise
                 log.warning("the card of %s is gone; posting a new one", ticket.id, extra={"ticket_id": ticket.id})
-        resp = await self.client.chat_postMessage(channel=self.staff_channel, **card.kwargs())
-        link = Link(ticket.id, PLATFORM, STAFF_CARD, str(resp["channel"]), thread_id=resp["ts"], message_id=resp["ts"])
-        await self.desk.save_link(link)
-        return link, True
+        staff_channel = self.staff_channel
+        replaces = link.message_id if link is not None and link.message_id else "first"
 
-    async def _thread(self, ticket: Ticket) -> list[Message]:
-        return await self.desk.get_thread(ticket_id=ticket.id, actor=Actor.system())
+        async def post() -> str:
+            resp = await self.client.chat_postMessage(channel=staff_channel, **card.kwargs())
+            return _place(resp["channel"], resp["ts"])
+
+        place = await self.deliveries.once(f"ticket:{ticket.id}", f"slack_card:{staff_channel}:{replaces}", post)
+        assert place, "a posted card has a place"
+        new = _link(ticket.id, STAFF_CARD, place)
+        # bring the conversation into the new card's thread, then link it: a retry after a failure here finds
+        # no link yet, takes this path again, and finishes the copy (each mirror is done once)
+        for message in await self.queries.thread(ticket.id, include_internal=True):
+            await self._mirror_to_staff(ticket, new, message)
+        await self.deliveries.save_link(new)
+        return new
 
     async def _mirror_to_staff(self, ticket: Ticket, card: Link, message: Message) -> str | None:
         """Post ``message`` into the card's thread unless it was typed there; return its ts there."""
-        origin = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=origin_kind(message.id))
+        origin = await self.queries.link(ticket.id, PLATFORM, origin_kind(message.id))
         if (
             origin is not None
             and message.author.platform == PLATFORM
@@ -136,15 +170,15 @@ class SlackNotifier:
             and origin.thread_id == card.thread_id
         ):
             return origin.message_id
-        kind = f"staff_msg:{message.id}"
-        mirrored = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=kind)
-        if mirrored is not None and mirrored.thread_id == card.thread_id:
-            return mirrored.message_id
-        resp = await self.client.chat_postMessage(
-            channel=card.channel_id, thread_ts=card.thread_id, **render.thread_message(message).kwargs()
-        )
-        await self.desk.save_link(Link(ticket.id, PLATFORM, kind, card.channel_id, card.thread_id, resp["ts"]))
-        return str(resp["ts"])
+
+        async def post() -> str:
+            shown = render.thread_message(message)
+            resp = await self.client.chat_postMessage(
+                channel=card.channel_id, thread_ts=card.thread_id, **shown.kwargs()
+            )
+            return str(resp["ts"])
+
+        return await self.deliveries.once(f"message:{message.id}", f"slack_thread:{card.message_id}", post)
 
     async def _mark(self, card: Link, ts: str | None, name: str) -> None:
         if ts is None:
@@ -152,49 +186,63 @@ class SlackNotifier:
         try:
             await self.client.reactions_add(channel=card.channel_id, timestamp=ts, name=name)
         except SlackApiError as err:
-            if _error(err) not in ("already_reacted", "message_not_found"):
+            if error_code(err) not in ("already_reacted", "message_not_found"):
                 raise
 
     # ------------------------------------------------------------------------------------------ DM
-    async def _ensure_dm(self, ticket: Ticket) -> Link | None:
-        """The requester's DM about this ticket: posted once, then edited in place."""
+    async def _dm(self, ticket: Ticket) -> Link | None:
+        """The requester's DM about this ticket: posted once, then edited in place; None if they cannot get one."""
         card = render.requester_card(ticket)
-        link = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=REQUESTER_DM)
-        try:
-            if link is not None and link.message_id:
-                try:
-                    await self.client.chat_update(
-                        channel=link.channel_id, ts=link.message_id, text=card.text, blocks=card.blocks
-                    )
-                    return link
-                except SlackApiError as err:
-                    if _error(err) not in CARD_GONE:
-                        raise
-            opened = await self.client.conversations_open(users=ticket.requester.user_id)
-            channel = str(opened["channel"]["id"])
-            resp = await self.client.chat_postMessage(channel=channel, **card.kwargs())
-        except SlackApiError as err:
-            if _error(err) in DM_IMPOSSIBLE:
-                log.warning("cannot DM the requester of %s: %s", ticket.id, _error(err), extra={"ticket_id": ticket.id})
-                return None
-            raise
-        link = Link(ticket.id, PLATFORM, REQUESTER_DM, channel, thread_id=resp["ts"], message_id=resp["ts"])
-        await self.desk.save_link(link)
-        return link
+        link = await self.queries.link(ticket.id, PLATFORM, REQUESTER_DM)
+        if link is not None and link.message_id:
+            try:
+                await self.client.chat_update(
+                    channel=link.channel_id, ts=link.message_id, text=card.text, blocks=card.blocks
+                )
+                return link
+            except SlackApiError as err:
+                if error_code(err) in DM_IMPOSSIBLE:
+                    self._cannot_dm(ticket, err)
+                    return None
+                if error_code(err) not in CARD_GONE:
+                    raise
+        replaces = link.message_id if link is not None and link.message_id else "first"
+        user_id = ticket.requester.user_id
 
-    async def _post_dm(self, ticket: Ticket, dm: Link, message: Message) -> bool:
-        kind = f"dm_msg:{message.id}"
-        if await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=kind) is not None:
-            return True
-        resp = await self.client.chat_postMessage(
-            channel=dm.channel_id, thread_ts=dm.thread_id, **render.thread_message(message, for_requester=True).kwargs()
-        )
-        await self.desk.save_link(Link(ticket.id, PLATFORM, kind, dm.channel_id, dm.thread_id, resp["ts"]))
-        return True
+        async def post() -> str:
+            try:
+                opened = await self.client.conversations_open(users=user_id)
+                channel = str(opened["channel"]["id"])
+                resp = await self.client.chat_postMessage(channel=channel, **card.kwargs())
+            except SlackApiError as err:
+                if error_code(err) in DM_IMPOSSIBLE:
+                    self._cannot_dm(ticket, err)
+                    return NEVER  # recorded: later events do not ask again
+                raise
+            return _place(channel, resp["ts"])
+
+        place = await self.deliveries.once(f"ticket:{ticket.id}", f"slack_dm:{replaces}", post)
+        if not place:
+            return None
+        new = _link(ticket.id, REQUESTER_DM, place)
+        await self.deliveries.save_link(new)
+        return new
+
+    @staticmethod
+    def _cannot_dm(ticket: Ticket, err: SlackApiError) -> None:
+        log.warning("cannot DM the requester of %s: %s", ticket.id, error_code(err), extra={"ticket_id": ticket.id})
+
+    async def _post_dm(self, dm: Link, message: Message) -> None:
+        async def post() -> str:
+            shown = render.thread_message(message, for_requester=True)
+            resp = await self.client.chat_postMessage(channel=dm.channel_id, thread_ts=dm.thread_id, **shown.kwargs())
+            return str(resp["ts"])
+
+        await self.deliveries.once(f"message:{message.id}", f"slack_dm_post:{dm.message_id}", post)
 
     # ------------------------------------------------------------------------------------------ events
     async def _message_added(self, ticket: Ticket, event: MessageAdded, card: Link | None, dm: Link | None) -> None:
-        message = await self.desk.get_message(event.message_id)
+        message = await self.queries.message(event.message_id)
         staff_ts = await self._mirror_to_staff(ticket, card, message) if card is not None else None
         if message.internal:
             if card is not None:
@@ -206,7 +254,7 @@ class SlackNotifier:
         if ticket.requester.platform == PLATFORM:
             if dm is None:
                 return
-            await self._post_dm(ticket, dm, message)
+            await self._post_dm(dm, message)
             mark = render.MARK_SENT
         else:
             mark = render.MARK_HANDED_OFF  # the requester's platform notifier delivers it
@@ -214,27 +262,21 @@ class SlackNotifier:
             await self._mark(card, staff_ts, mark)
 
     async def _status_changed(self, ticket: Ticket, event: StatusChanged, card: Link | None, dm: Link | None) -> None:
-        closed_or_reopened = event.new == "Closed" or (event.old == "Closed" and event.new == "Open")
-        if card is not None and closed_or_reopened:  # Open ↔ Pending follows the messages; the card shows it
-            note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=False)
-            await self._post_once(ticket, f"note:{event.event_id}:s", card, note)
-        if dm is None or ticket.requester.same_person(event.actor):
+        if card is not None and (event.closed or event.reopened):  # Open ↔ Pending: the card shows it
+            note = render.status_note(event, for_requester=False)
+            await self._post_note(event, "slack_note_staff", card, note)
+        if dm is None or event.old is None or ticket.requester.same_person(event.actor):
             return  # they did it themselves
-        if event.new == "Pending" and await self._follows_staff_reply(ticket, event):
+        if event.new is Status.PENDING and event.by_message:
             return  # the reply they just received says as much
-        note = render.status_note(ticket, event.old, event.new, event.actor, for_requester=True)
-        await self._post_once(ticket, f"note:{event.event_id}:r", dm, note)
+        note = render.status_note(event, for_requester=True)
+        await self._post_note(event, "slack_note_requester", dm, note)
 
-    async def _post_once(self, ticket: Ticket, kind: str, where: Link, message: render.SlackMessage) -> None:
-        """Post into ``where``'s thread unless this event already did (a retry after a later step failed)."""
-        if await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=kind) is not None:
-            return
-        resp = await self.client.chat_postMessage(
-            channel=where.channel_id, thread_ts=where.thread_id, **message.kwargs()
-        )
-        await self.desk.save_link(Link(ticket.id, PLATFORM, kind, where.channel_id, where.thread_id, str(resp["ts"])))
+    async def _post_note(self, event: StatusChanged, step: str, where: Link, note: render.SlackMessage) -> None:
+        async def post() -> str:
+            resp = await self.client.chat_postMessage(
+                channel=where.channel_id, thread_ts=where.thread_id, **note.kwargs()
+            )
+            return str(resp["ts"])
 
-    async def _follows_staff_reply(self, ticket: Ticket, event: StatusChanged) -> bool:
-        public = [m for m in await self._thread(ticket) if not m.internal]
-        last = public[-1] if public else None
-        return last is not None and last.role is Role.STAFF and last.author.same_person(event.actor)
+        await self.deliveries.once(event.event_id, step, post)

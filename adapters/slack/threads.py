@@ -1,9 +1,10 @@
 """Tickets in and from Slack threads: messages in a ticket's thread, the message shortcut, the :ticket: reaction.
 
 A message in the thread of a staff card or of a requester's DM card is added to that ticket (the requester's
-as a reply; staff's as a reply or an internal note, by ``reply_mode``). A ticket made from a message (the
-shortcut's modal, or a :ticket: reaction in a watched channel) links that message and imports the rest of
-its thread.
+as a reply; anyone else's in the staff thread as a reply to the requester or an internal note, by
+``reply_mode``); the desk decides whether they may, and its refusal is shown to them privately. A ticket made
+from a message (the shortcut's modal, or a :ticket: reaction in a watched channel) links that message and
+imports the rest of its thread.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render, translate
-from adapters.slack.answers import Answers, Tell
+from adapters.slack.answers import Answers, Tell, refusal_of
 from adapters.slack.notifier import PLATFORM, REQUESTER_DM, STAFF_CARD
 from adapters.slack.people import SlackPeople
+from adapters.slack.settings import SlackSettings
 from adapters.slack.transport import InFlight
-from bot.settings import Settings
+from core.commands import AddNote, Changed, Command, OpenTicket, Posted, Reply
 from core.desk import Desk
+from core.errors import TicketError
 from core.model import Actor, Link, Ticket
 
 log = logging.getLogger(__name__)
@@ -34,14 +37,13 @@ class ThreadListeners:
     """Listeners for thread messages, the message shortcut and the :ticket: reaction; and the thread import."""
 
     def __init__(
-        self, desk: Desk, people: SlackPeople, settings: Settings, *, busy: InFlight, answers: Answers
+        self, desk: Desk, people: SlackPeople, settings: SlackSettings, *, busy: InFlight, answers: Answers
     ) -> None:
         self.desk = desk
         self.people = people
-        self.categories = list(settings.categories)
-        self.staff_channel = settings.slack.staff_channel
-        self.watch_channels = frozenset(settings.slack.watch_channels)
-        self.reply_mode = settings.slack.reply_mode
+        self.staff_channel = settings.staff_channel
+        self.watch_channels = frozenset(settings.watch_channels)
+        self.reply_mode = settings.reply_mode
         self.busy = busy
         self.answers = answers
 
@@ -69,41 +71,35 @@ class ThreadListeners:
     async def _thread_message(self, event: dict[str, Any], event_id: str, tell: Tell) -> None:
         channel, thread_ts = str(event["channel"]), translate.thread_of(event)
         in_staff_channel = channel == self.staff_channel
-        ticket = await self.desk.find_ticket_by_link(
+        ticket = await self.desk.queries.ticket_by_link(
             platform=PLATFORM,
             channel_id=channel,
             thread_id=thread_ts,
             kind=STAFF_CARD if in_staff_channel else REQUESTER_DM,
         )
         if ticket is None:
-            return
+            return  # a thread that is no ticket's
         actor = await self.people.actor(str(event["user"]))
         files = translate.attachments_from(event.get("files"))
         here = Link(ticket.id, PLATFORM, "", channel, thread_ts, str(event["ts"]))
         key = f"slack:event:{event_id}" if event_id else None
-        text = translate.to_plain(event.get("text"))
+        command: Command
         if ticket.is_requester(actor):
-            await self.desk.reply_to_ticket(
-                ticket_id=ticket.id, content=text, actor=actor, attachments=files, idempotency_key=key, origin=here
-            )
-        elif in_staff_channel and actor.is_staff:
+            text = translate.to_plain(event.get("text"))
+            command = Reply(ticket.id, text, files, as_staff=False, idempotency_key=key, origin=here)
+        elif in_staff_channel:
             intent = translate.staff_thread_intent(event.get("text") or "", reply_mode=self.reply_mode)
             if intent.kind == "reply":
-                await self.desk.add_message(
-                    ticket_id=ticket.id, actor=actor, content=intent.content, attachments=files,
-                    idempotency_key=key, origin=here,
-                )  # fmt: skip
+                command = Reply(ticket.id, intent.content, files, as_staff=True, idempotency_key=key, origin=here)
             else:
-                await self.desk.add_note(
-                    ticket_id=ticket.id,
-                    actor=actor,
-                    content=intent.content,
-                    attachments=files,
-                    idempotency_key=key,
-                    origin=here,
-                )
-        elif in_staff_channel:
-            await tell(render.notice(f"Only support staff's messages in this thread are added to {ticket.id}."))
+                command = AddNote(ticket.id, intent.content, files, idempotency_key=key, origin=here)
+        else:
+            return  # someone else in a requester's DM thread (not a conversation the bot is part of)
+        result = await self.desk.execute(command, actor)
+        if isinstance(result, Posted) and (
+            result.followed_up or (result.status_change and result.status_change.reopened)
+        ):
+            await tell(render.posted_message(result))  # their message reopened the ticket, or opened a new one
 
     # ------------------------------------------------------------------------------------------ tickets from messages
     async def on_message_shortcut(
@@ -116,10 +112,10 @@ class ThreadListeners:
 
     async def _shortcut(self, shortcut: dict[str, Any], client: AsyncWebClient, tell: Tell) -> None:
         message, channel = shortcut["message"], shortcut["channel"]["id"]
-        existing = await self.desk.find_ticket_by_link(
+        existing = await self.desk.queries.ticket_by_link(
             platform=PLATFORM, channel_id=channel, thread_id=message["ts"], kind=SOURCE
         )
-        if existing is not None:
+        if existing is not None:  # (its id is no secret: the bot said so in the message's thread)
             await tell(render.notice(f"This message already has ticket {existing.id}."))
             return
         source = {
@@ -129,7 +125,7 @@ class ThreadListeners:
             "user": message.get("user") if not message.get("bot_id") else None,
         }
         view = render.new_ticket_modal(
-            categories=self.categories,
+            categories=self.desk.categories,
             subject=translate.subject_from(message.get("text") or ""),
             description=translate.to_plain(message.get("text")),
             metadata={"channel": channel, "source": source},
@@ -150,27 +146,45 @@ class ThreadListeners:
             await self.answers.guarded(self._ticket_from_reaction(event, client), None, None)
 
     async def _ticket_from_reaction(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """The reacted message becomes a ticket for its author, opened by whoever reacted (the desk lets staff
+        open one for someone else, and anyone for themselves)."""
         channel, ts = event["item"]["channel"], event["item"]["ts"]
         author_id = event.get("item_user")
-        reactor = await self.people.actor(event["user"])
-        if not author_id or not (reactor.is_staff or reactor.user_id == author_id):
-            return  # only staff, or the author, turn a message into a ticket
-        if await self.desk.find_ticket_by_link(platform=PLATFORM, channel_id=channel, thread_id=ts, kind=SOURCE):
+        if not author_id:
+            return  # no person wrote it
+        if await self.desk.queries.ticket_by_link(platform=PLATFORM, channel_id=channel, thread_id=ts, kind=SOURCE):
             return  # already a ticket (a second reaction, or a retried event)
         thread = await self._fetch_thread(client, channel, ts)
         message = next((m for m in thread if m.get("ts") == ts), None)
         if message is None or not translate.is_person_message(message):
             return
-        requester = await self.people.person(author_id)
-        ticket = await self.desk.create_ticket(
+        reactor = await self.people.actor(event["user"])
+        command = OpenTicket(
             subject=translate.subject_from(message.get("text") or ""),
-            message=translate.to_plain(message.get("text")),
-            requester=requester,
+            description=translate.to_plain(message.get("text")),
             attachments=translate.attachments_from(message.get("files")),
+            requester=await self.people.person(author_id),
             idempotency_key=f"slack:msg:{channel}:{ts}",
         )
         source = {"channel": channel, "ts": ts, "thread_ts": message.get("thread_ts") or ts, "user": author_id}
-        await self.link_source_and_import(client, ticket, source, reactor, thread=thread)
+        try:
+            result = await self.desk.execute(command, reactor)
+        except TicketError as err:  # e.g. a bystander flagging someone else's message: tell them why not
+            await self._tell_reactor(client, source, reactor, refusal_of(err))
+            return
+        assert isinstance(result, Changed)
+        await self.link_source_and_import(client, result.ticket, source, reactor, thread=thread)
+
+    @staticmethod
+    async def _tell_reactor(
+        client: AsyncWebClient, source: dict[str, Any], reactor: Actor, message: render.SlackMessage
+    ) -> None:
+        try:
+            await client.chat_postEphemeral(
+                channel=source["channel"], user=reactor.user_id, thread_ts=source["thread_ts"], **message.kwargs()
+            )
+        except SlackApiError as err:
+            log.info("could not answer %s: %s", reactor.user_id, err.response.get("error"))
 
     async def _fetch_thread(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict[str, Any]]:
         """The whole thread around message ``ts`` (all pages), oldest first."""
@@ -201,9 +215,9 @@ class ThreadListeners:
         *,
         thread: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Link the ticket to its Slack message, import the rest of the thread, and say so in the thread."""
+        """Link the ticket to its Slack message, import the rest of the thread, and say so in the thread (once)."""
         channel, ts = source["channel"], source["ts"]
-        await self.desk.save_link(Link(ticket.id, PLATFORM, SOURCE, channel, thread_id=ts, message_id=ts))
+        await self.desk.deliveries.save_link(Link(ticket.id, PLATFORM, SOURCE, channel, thread_id=ts, message_id=ts))
         try:
             if thread is None:
                 thread = await self._fetch_thread(client, channel, ts)
@@ -221,8 +235,15 @@ class ThreadListeners:
                 continue
             await self._import_message(ticket, channel, m, importer)
         note = render.notice(f"Ticket {ticket.id} was opened from this message; support follows up with the requester.")
+
+        async def post() -> str:
+            resp = await client.chat_postMessage(
+                channel=channel, thread_ts=source.get("thread_ts") or ts, **note.kwargs()
+            )
+            return str(resp["ts"])
+
         try:
-            await client.chat_postMessage(channel=channel, thread_ts=source.get("thread_ts") or ts, **note.kwargs())
+            await self.desk.deliveries.once(f"ticket:{ticket.id}", "slack_source_note", post)
         except SlackApiError as err:
             log.info("no confirmation in %s: %s", channel, err.response.get("error"))
 
@@ -233,22 +254,15 @@ class ThreadListeners:
             return
         key = f"slack:import:{channel}:{m['ts']}:{ticket.id}"
         author_id = str(m["user"])
+        command: Command
         if ticket.requester.platform == PLATFORM and ticket.requester.user_id == author_id:
-            await self.desk.reply_to_ticket(
-                ticket_id=ticket.id, content=text, actor=ticket.requester, attachments=files, idempotency_key=key
-            )
-            return
-        author = await self.people.actor(author_id)
-        if author.is_staff:
-            await self.desk.add_note(
-                ticket_id=ticket.id, content=text, actor=author, attachments=files, idempotency_key=key
-            )
-        else:  # a third person in the thread: kept as an internal note, in their name
-            by = importer if importer.is_staff else Actor.system()
-            await self.desk.add_note(
-                ticket_id=ticket.id,
-                content=f"{author.display} wrote in Slack: {text}",
-                actor=by,
-                attachments=files,
-                idempotency_key=key,
-            )
+            author = ticket.requester
+            command = Reply(ticket.id, text, files, as_staff=False, idempotency_key=key)
+        else:
+            author = await self.people.actor(author_id)
+            if not author.is_staff:  # a third person in the thread: kept as an internal note, in their name
+                text = f"{author.display} wrote in Slack: {text}"
+                # the note is recorded by whoever imports the thread, or by the bot when they are not staff
+                author = importer if importer.is_staff else Actor.system()
+            command = AddNote(ticket.id, text, files, idempotency_key=key)
+        await self.desk.execute(command, author)

@@ -13,11 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.model import SUBJECT_MAX, Attachment, Priority
+from core.commands import OPEN_STATUSES, ListTickets, Search
+from core.errors import InvalidInput
+from core.model import SUBJECT_MAX, Attachment, Priority, Status
 
 _MARKUP = re.compile(r"<([^<>]*)>")
 NOTE_PREFIX = re.compile(r"^\s*note:\s*", re.IGNORECASE)
 USER_REF = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 # message subtypes that carry something a person wrote; everything else (edits, joins, bots…) is ignored
 USER_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
@@ -107,6 +110,18 @@ def staff_thread_intent(text: str, *, reply_mode: str) -> ThreadIntent:
     return ThreadIntent("reply" if reply_mode == "thread" else "note", plain)
 
 
+def command_text(text: str) -> str:
+    """What follows ``/ticket``, as plain text — except people: ``assign``'s person stays the mention Slack
+    sent (``<@U123|ann>``) for the resolver, and a mention in a search becomes the user id it names
+    (``requester:<@U123|ann>`` → ``requester:U123``)."""
+    verb = text.strip().split(" ", 1)[0].lower()
+    if verb == "assign":
+        return text
+    if verb == "search":
+        text = _MENTION.sub(lambda m: m.group(1), text)
+    return to_plain(text)
+
+
 def user_ref(text: str) -> str | None:
     """``<@U123|ann>`` (a slash command's escaped mention) → ``U123``."""
     match = USER_REF.match(text.strip())
@@ -176,11 +191,60 @@ def read_new_ticket(view: Mapping[str, Any], categories: Sequence[str]) -> NewTi
     )
 
 
-def read_reply(view: Mapping[str, Any]) -> tuple[str, str, tuple[Attachment, ...]] | dict[str, str]:
-    """The reply modal: ``(ticket_id, body, attachments)`` or errors for the modal."""
+@dataclass(frozen=True)
+class ReplyForm:
+    """The reply modal's values, and where its button was pressed (to answer there)."""
+
+    ticket_id: str
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+    channel: str | None = None
+    from_home: bool = False
+
+
+def read_reply(view: Mapping[str, Any]) -> ReplyForm | dict[str, str]:
+    """The reply modal: its values, or errors for the modal. ``private_metadata`` is
+    ``{"ticket_id", "channel", "home"}`` (a bare ticket id from modals opened before that)."""
     values = (view.get("state") or {}).get("values") or {}
     body = _text(values, "body").strip()
     files = _files(values, "files")
     if not body and not files:
         return {"body": "Write a reply (or attach a file)."}
-    return str(view.get("private_metadata") or ""), body, files
+    raw = str(view.get("private_metadata") or "")
+    meta = metadata_of(view) if raw.startswith("{") else {"ticket_id": raw}
+    channel = meta.get("channel")
+    return ReplyForm(
+        str(meta.get("ticket_id") or ""), body, files, str(channel) if channel else None, bool(meta.get("home"))
+    )
+
+
+# ------------------------------------------------------------------------------------------ paging
+PAGE_STATE_MAX = 2000  # a button's value
+
+
+def page_state(
+    *, offset: int, limit: int, query: str | None, statuses: Sequence[Status] = (), mine: bool = False
+) -> str | None:
+    """What a "Next page" button must remember to ask for the page at ``offset`` (the button's value), or None
+    when it does not fit (a very long search)."""
+    data: dict[str, Any] = {"o": offset, "l": limit}
+    if query is not None:
+        data["q"] = query
+    else:
+        data["s"] = [s.value for s in statuses]
+        data["m"] = mine
+    value = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return value if len(value) <= PAGE_STATE_MAX else None
+
+
+def page_command(value: str) -> ListTickets | Search | None:
+    """The command a paging button asks for again (the list or search it belongs to, at its offset)."""
+    try:
+        data = json.loads(value or "")
+        offset, limit = int(data["o"]), int(data["l"])
+        if "q" in data:
+            return Search(str(data["q"]), limit, offset)
+        statuses = tuple(Status.parse(str(s)) for s in data.get("s") or ())
+        return ListTickets(statuses or OPEN_STATUSES, bool(data.get("m")), limit, offset)
+    except (ValueError, TypeError, KeyError, InvalidInput):
+        return None

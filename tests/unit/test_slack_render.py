@@ -9,7 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.slack import render
+from adapters.slack import render, translate
+from core.commands import Changed, ListTickets, Page, Posted
+from core.events import AssigneeChanged, MessageAdded, StatusChanged
 from core.model import Actor, Attachment, Message, Priority, Role, Status, Ticket
 from core.stats import Stats
 from tests.fakes.slack.blocks import validate_blocks, validate_view
@@ -109,11 +111,18 @@ def test_fit_cuts_with_ellipsis_and_never_splits_an_entity():
 
 def test_card_shows_everything_staff_need_and_its_buttons():
     ticket = make_ticket(assignee=Actor("slack", "U9", "Alice"))
-    card = render.ticket_card(ticket, categories=CATEGORIES)
+    card = render.ticket_card(ticket, categories=CATEGORIES, now=NOW + timedelta(hours=1, minutes=50))
     assert_message_ok(card)
     assert card.blocks[0]["text"]["text"] == "TKT-B3X9C · Login broken"
     fields = " ".join(f["text"] for f in card.blocks[1]["fields"])
-    for expected in ("Bob (Discord)", "Technical", "High", "Open", "Alice (Slack)", "<!date^"):
+    for expected in (
+        "Bob (Discord)",
+        "Technical",
+        "High",
+        "Open",
+        "Alice (Slack)",
+        "*SLA*\ndue in 2 h 10 min · <!date^",
+    ):
         assert expected in fields
     actions = card.blocks[-1]["elements"]
     ids = [e["action_id"] for e in actions]
@@ -131,13 +140,13 @@ def test_card_shows_everything_staff_need_and_its_buttons():
 
 
 def test_closed_card_offers_reopen_not_close():
-    card = render.ticket_card(make_ticket(status=Status.CLOSED), categories=CATEGORIES)
+    card = render.ticket_card(make_ticket(status=Status.CLOSED), categories=CATEGORIES, now=NOW)
     ids = [e["action_id"] for e in card.blocks[-1]["elements"]]
     assert render.A_REOPEN in ids and render.A_CLOSE not in ids and render.A_CLAIM not in ids
 
 
 def test_long_subject_is_cut_to_the_header_limit():
-    card = render.ticket_card(make_ticket("s" * 150), categories=CATEGORIES)
+    card = render.ticket_card(make_ticket("s" * 150), categories=CATEGORIES, now=NOW)
     header = card.blocks[0]["text"]["text"]
     assert len(header) == 150 and header.endswith("…")
     assert_message_ok(card)
@@ -178,7 +187,7 @@ def test_attachments_link_only_safe_urls():
 
 def test_home_view_is_paginated_under_100_blocks():
     tickets = [make_ticket(f"t{i}", tid=f"TKT-{'BCDFG'[i % 5]}{i:04d}".replace("0", "B")[:9]) for i in range(25)]
-    view = render.home_view(tickets, staff=True, offset=20, has_more=True)
+    view = render.home_view(tickets, staff=True, now=NOW, offset=20, has_more=True)
     assert validate_view(view) == []
     assert len(view["blocks"]) <= 100
     pager = [b for b in view["blocks"] if b.get("block_id") == "home_pager"][0]
@@ -198,7 +207,61 @@ def test_new_ticket_modal_is_valid_and_prefilled():
 
 def test_stats_message_is_valid():
     stats = Stats(total=3, open=1, pending=1, closed=1, sla_attainment=0.5, oldest_open=[make_ticket()])
-    assert_message_ok(render.stats_message(stats))
+    assert_message_ok(render.stats_message(stats, now=NOW))
+
+
+def closed_by(name: str, reason: str | None = "works now") -> StatusChanged:
+    return StatusChanged("TKT-B3X9C", Actor("slack", "U3", name), Status.OPEN, Status.CLOSED, reason)
+
+
+def test_the_sla_reads_in_words_on_the_card():
+    ticket = make_ticket()  # High: due four hours after NOW
+    assert render.sla_words(ticket, NOW + timedelta(hours=1, minutes=50)).startswith("due in 2 h 10 min · <!date^")
+    late = render.sla_words(ticket, NOW + timedelta(hours=4, minutes=25))
+    assert late.startswith(":warning: overdue by 25 min · <!date^")
+    waiting = make_ticket(status=Status.PENDING)
+    assert render.sla_words(waiting, NOW) == "paused — waiting on the requester"
+    assert render.sla_words(make_ticket(status=Status.CLOSED), NOW) == "—"
+
+
+def test_status_notes_carry_the_close_reason():
+    staff = render.status_note(closed_by("Alice", "fixed <it>"), for_requester=False)
+    assert staff.text == "Status Open → Closed by Alice (Slack) — fixed &lt;it&gt;"
+    requester = render.status_note(closed_by("Alice", "fixed <it>"), for_requester=True)
+    assert requester.text == "Your ticket was closed: fixed &lt;it&gt;. Reply in this thread to reopen it."
+    plain = render.status_note(closed_by("Alice", None), for_requester=True)
+    assert plain.text == "Your ticket was closed. Reply in this thread to reopen it."
+
+
+def test_outcomes_say_what_changed_in_words():
+    ticket = make_ticket(assignee=Actor("slack", "U9", "Alice"))
+    claimed = Changed(ticket, (AssigneeChanged(ticket.id, Actor("slack", "U9", "Alice"), None, ticket.assignee),))
+    msg = render.changed_message(claimed)
+    assert_message_ok(msg)
+    assert msg.blocks[0]["text"]["text"] == "*TKT-B3X9C* is assigned to Alice (Slack)."
+    assert msg.blocks[1]["elements"][0]["text"] == "Open · High · Technical · Alice"
+    reply = make_message("on it", name="Alice", role=Role.STAFF)
+    pending = StatusChanged(ticket.id, reply.author, Status.OPEN, Status.PENDING, by_message=True)
+    sent = render.posted_message(Posted(reply, ticket, (MessageAdded(ticket.id, reply.author, 1, Role.STAFF), pending)))
+    assert sent.text == "Sent to the requester of TKT-B3X9C; it is now Pending (waiting on the requester)."
+
+
+def test_a_page_says_what_it_shows_and_offers_the_next():
+    tickets = tuple(make_ticket(f"t{i}", tid=f"TKT-B{i:04d}".replace("0", "B")) for i in range(20))
+    page = Page(tickets, 25, offset=0, limit=20, query=None, statuses=(Status.OPEN,), mine=True)
+    msg = render.page_message(page, staff=True, now=NOW)
+    assert_message_ok(msg)
+    assert "Showing 1–20 of 25." in texts_of(msg.blocks) and msg.text == "Your queue: Showing 1–20 of 25"
+    [pager] = [b for b in msg.blocks if b.get("block_id") == "ticket_pager"]
+    [nxt] = pager["elements"]
+    assert nxt["action_id"] == render.A_PAGE_NEXT == "ticket_page"
+    assert translate.page_command(nxt["value"]) == ListTickets((Status.OPEN,), True, 20, 20)
+    capped = render.page_message(Page(tickets, 1000, limit=20, total_capped=True, query="x"), staff=False, now=NOW)
+    assert "Showing 1–20 of more than 1000." in texts_of(capped.blocks)
+    long_query = "x" * 2100  # too long to remember in a button: the words say how to ask for more
+    too_long = render.page_message(Page(tickets, 25, limit=20, query=long_query), staff=True, now=NOW)
+    assert not [b for b in too_long.blocks if b["type"] == "actions"]
+    assert "add `page:2` to the search" in " ".join(texts_of(too_long.blocks))
 
 
 # ------------------------------------------------------------------------------------ property
@@ -218,20 +281,23 @@ def test_no_user_string_produces_a_ping_or_an_invalid_block(subject: str, body: 
     ticket = make_ticket(subject, name=name, category=category or "General", assignee=Actor("slack", "U2", name))
     message = make_message(body, name=name, attachments=(Attachment(name or "f", "https://x.test/f"),))
     for msg in (
-        render.ticket_card(ticket, categories=[category or "General", *CATEGORIES]),
+        render.ticket_card(ticket, categories=[category or "General", *CATEGORIES], now=NOW),
         render.requester_card(ticket),
         render.thread_message(message),
         render.thread_message(message, for_requester=True),
-        render.ticket_details(ticket, [message] * 12, staff=True),
-        render.ticket_list([ticket] * 3, title=subject),
-        render.status_note(ticket, "Open", "Closed", Actor("slack", "U3", name), for_requester=False),
+        render.ticket_details(ticket, [message] * 12, staff=True, now=NOW),
+        render.page_message(Page((ticket,) * 3, 3, query=subject), staff=True, now=NOW),
+        render.status_note(closed_by(name, reason=body or None), for_requester=False),
+        render.status_note(closed_by(name, reason=body or None), for_requester=True),
+        render.changed_message(Changed(ticket, (closed_by(name, reason=body or None),))),
+        render.posted_message(Posted(message, ticket, (), ticket.id)),
         render.notice(body or "ok"),
-        render.help_message(body or "help"),
+        render.help_message(body or "help", problem=body or None),
     ):
         assert_message_ok(msg)
     views = [
-        render.home_view([ticket] * 25, staff=True, offset=20, has_more=True),
-        render.home_view([ticket], staff=False),
+        render.home_view([ticket] * 25, staff=True, now=NOW, offset=20, has_more=True),
+        render.home_view([ticket], staff=False, now=NOW),
         render.new_ticket_modal(categories=CATEGORIES, subject=subject, description=body, metadata={"s": subject}),
         render.reply_modal(ticket),
     ]

@@ -6,6 +6,8 @@ import pytest
 import slack_bolt.version
 
 from adapters.slack import translate
+from core.commands import ListTickets, Search
+from core.model import Status
 from tests.fakes.slack import payloads as p
 
 CATEGORIES = ["Technical", "Billing", "General"]
@@ -127,5 +129,43 @@ def test_reply_form_needs_text_or_a_file():
     view = {"private_metadata": "TKT-BBBBB", "state": {"values": {"body": {"value": p.text_value("  ")}}}}
     assert translate.read_reply(view) == {"body": "Write a reply (or attach a file)."}
     view["state"]["values"]["files"] = {"value": p.files_value([{"name": "a.txt"}])}
-    ticket_id, body, files = translate.read_reply(view)  # type: ignore[misc]
-    assert (ticket_id, body, [f.name for f in files]) == ("TKT-BBBBB", "", ["a.txt"])
+    form = translate.read_reply(view)  # a modal opened before the metadata said where it came from
+    assert isinstance(form, translate.ReplyForm)
+    assert (form.ticket_id, form.body, [f.name for f in form.attachments]) == ("TKT-BBBBB", "", ["a.txt"])
+    assert (form.channel, form.from_home) == (None, False)
+
+
+def test_reply_form_remembers_where_its_button_was_pressed():
+    values = {"body": {"value": p.text_value(" hi ")}}
+    in_channel = {"private_metadata": '{"ticket_id":"TKT-BBBBB","channel":"C0STAFF"}', "state": {"values": values}}
+    assert translate.read_reply(in_channel) == translate.ReplyForm("TKT-BBBBB", "hi", (), "C0STAFF", False)
+    at_home = {"private_metadata": '{"ticket_id":"TKT-BBBBB","home":true}', "state": {"values": values}}
+    assert translate.read_reply(at_home) == translate.ReplyForm("TKT-BBBBB", "hi", (), None, True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        (
+            "new Printer &lt;b&gt; on fire | see <https://x.test|docs>",
+            "new Printer <b> on fire | see docs (https://x.test)",
+        ),
+        ("reply TKT-BBBBB hi <@U0123|ann> &amp; co", "reply TKT-BBBBB hi @ann & co"),
+        ("assign TKT-BBBBB <@U0123|ann>", "assign TKT-BBBBB <@U0123|ann>"),  # the resolver needs the mention
+        ("ASSIGN TKT-BBBBB <@U0123>", "ASSIGN TKT-BBBBB <@U0123>"),
+        ("search requester:<@U0123|ann> &lt;500&gt;", "search requester:U0123 <500>"),  # a person by id
+    ],
+)
+def test_command_text_is_plain_except_people(typed: str, read: str):
+    assert translate.command_text(typed) == read
+
+
+def test_page_state_round_trips_to_the_command_it_pages():
+    listed = translate.page_state(offset=20, limit=20, query=None, statuses=(Status.CLOSED,), mine=True)
+    assert listed is not None and translate.page_command(listed) == ListTickets((Status.CLOSED,), True, 20, 20)
+    searched = translate.page_state(offset=40, limit=20, query='login "500 error" status:open')
+    assert searched is not None
+    assert translate.page_command(searched) == Search('login "500 error" status:open', 20, 40)
+    assert translate.page_state(offset=20, limit=20, query="x" * 2000) is None  # over a button value's limit
+    for stale in ("", "{}", "[1]", '{"o":"x","l":20}', '{"o":0,"l":20,"s":["Nope"]}', "not json"):
+        assert translate.page_command(stale) is None

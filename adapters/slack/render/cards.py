@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from adapters.slack.render.blocks import (
@@ -21,6 +22,7 @@ from adapters.slack.render.blocks import (
     plain_text,
 )
 from adapters.slack.render.text import FALLBACK_MAX, FIELD_MAX, HEADER_MAX, date_token, escape, fit, person, user_mrkdwn
+from core import render as neutral
 from core.model import Priority, Status, Ticket
 
 STATUS_EMOJI = {
@@ -46,17 +48,27 @@ def parse_choice(value: str) -> tuple[str, str]:
     return ticket_id, choice
 
 
-def summary_fields(ticket: Ticket) -> list[dict[str, Any]]:
-    due = date_token(ticket.sla_due_at) if ticket.sla_due_at else "—"
+def sla_words(ticket: Ticket, now: datetime) -> str:
+    """The response clock in words (``due in 2 h 10 min``, ``overdue by 25 min``, ``paused — waiting on the
+    requester``), with the due time as a date token each reader sees in their own time zone."""
+    words = neutral.sla_state(ticket, now)
+    if ticket.status is not Status.CLOSED and ticket.sla_due_at is not None:
+        words = f"{words} · {date_token(ticket.sla_due_at)}"
+    if neutral.sla_overdue(ticket, now):
+        words = f":warning: {words}"
     if ticket.sla_breached:
-        due += "  :warning: *breached*"
+        words += "  :warning: *breached*"
+    return words
+
+
+def summary_fields(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
     return [
         mrkdwn(fit(f"*Requester*\n{person(ticket.requester)}", FIELD_MAX)),
         mrkdwn(fit(f"*Category*\n{escape(ticket.category)}", FIELD_MAX)),
         mrkdwn(f"*Priority*\n{PRIORITY_EMOJI[ticket.priority]} {ticket.priority.value}"),
         mrkdwn(f"*Status*\n{STATUS_EMOJI[ticket.status]} {ticket.status.value}"),
         mrkdwn(fit(f"*Assignee*\n{person(ticket.assignee)}", FIELD_MAX)),
-        mrkdwn(f"*SLA due*\n{due}"),
+        mrkdwn(f"*SLA*\n{sla_words(ticket, now)}"),
     ]
 
 
@@ -101,16 +113,19 @@ def staff_actions(ticket: Ticket, categories: Sequence[str]) -> dict[str, Any]:
     return {"type": "actions", "block_id": fit(f"ticket_actions|{tid}", 255), "elements": elements}
 
 
-def ticket_card(ticket: Ticket, *, categories: Sequence[str]) -> SlackMessage:
-    """The staff channel card: everything about the ticket at a glance, with its buttons."""
+def ticket_card(ticket: Ticket, *, categories: Sequence[str], now: datetime) -> SlackMessage:
+    """The staff channel card: everything about the ticket at a glance, with its buttons. ``now``: when it is
+    drawn (the SLA state in words is as of then; the due time is also shown as a date)."""
     facts = [f"Opened {date_token(ticket.created_at)}", f"updated {date_token(ticket.updated_at)}"]
     if ticket.reopened_from:
         facts.append(f"follow-up of *{ticket.reopened_from}*")
+    if ticket.status is Status.CLOSED and ticket.close_reason:
+        facts.append(f"closed: {user_mrkdwn(ticket.close_reason, 500)}")
     if ticket.rating is not None:
-        facts.append(f"rated {ticket.rating}/5")
+        facts.append(f"rated {neutral.stars(ticket.rating)} ({ticket.rating}/5)")
     blocks = [
         ticket_header(ticket),
-        {"type": "section", "fields": summary_fields(ticket)},
+        {"type": "section", "fields": summary_fields(ticket, now)},
         context(" · ".join(facts)),
         staff_actions(ticket, categories),
     ]
@@ -144,8 +159,9 @@ def requester_card(ticket: Ticket) -> SlackMessage:
     return SlackMessage(text=text, blocks=blocks)
 
 
-def ticket_line(ticket: Ticket) -> str:
-    due = f" · due {date_token(ticket.sla_due_at)}" if ticket.sla_due_at else ""
+def ticket_line(ticket: Ticket, now: datetime) -> str:
+    """One ticket in a list: status, subject, and the response clock in words while support owes an answer."""
+    due = f" · {neutral.sla_state(ticket, now)}" if ticket.status is Status.OPEN and ticket.sla_due_at else ""
     assignee = f" · {person(ticket.assignee, with_platform=False)}" if ticket.assignee else ""
     subject = user_mrkdwn(ticket.subject, 200)
     return (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from core import texts
+from core import render as neutral
 from core.model import Actor
 
 ELLIPSIS = "…"
@@ -27,8 +27,6 @@ MESSAGE_BLOCKS_MAX = 50
 VIEW_BLOCKS_MAX = 100
 FALLBACK_MAX = 3000  # the notification text; Slack allows 40,000 but shows far less
 MODAL_TITLE_MAX = 24
-
-PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "console", "api": "API", "system": "ticketbot"}
 
 _PING_WORDS = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
@@ -81,17 +79,22 @@ def date_token(moment: datetime | None, *, fmt: str = "{date_short_pretty} {time
     """A Slack date token: each reader sees the time in their own timezone; the fallback is UTC."""
     if moment is None:
         return "—"
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{texts.when(moment)}>"
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{neutral.when(moment)}>"
 
 
 def person(actor: Actor | None, *, with_platform: bool = True) -> str:
-    """A person as escaped text (never a mention): ``Ann Lee (Discord)``."""
+    """A person as escaped text (never a mention): ``Ann Lee (Discord)`` (names from ``core.render``)."""
     if actor is None:
         return "_unassigned_"
     name = escape(fit(actor.display, 80))
-    if not with_platform:
+    if not with_platform or actor.platform == "system":
         return name
-    return f"{name} ({PLATFORM_NAMES.get(actor.platform, escape(actor.platform))})"
+    return f"{name} ({escape(neutral.platform_name(actor.platform))})"
+
+
+def platform(name: str) -> str:
+    """A platform's name for a reader (``Discord``), escaped."""
+    return escape(neutral.platform_name(name))
 
 
 def split_text(text: str, limit: int = SECTION_MAX, max_parts: int = 40) -> list[str]:

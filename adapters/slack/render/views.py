@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from adapters.slack.render.blocks import (
@@ -88,7 +89,8 @@ def new_ticket_modal(
 ) -> dict[str, Any]:
     """The new-ticket modal: subject, category, priority, description, optional files.
 
-    ``metadata`` (where it was opened from: channel, source message) travels in ``private_metadata``.
+    The category starts at the first configured one (the desk's default). ``metadata`` (where it was opened
+    from: channel, source message) travels in ``private_metadata``.
     """
     blocks: list[dict[str, Any]] = []
     if note:
@@ -101,7 +103,7 @@ def new_ticket_modal(
             max_length=150,
             placeholder="What is the problem, in a few words?",
         ),
-        _select_input("category", "Category", categories, "General" if "General" in categories else categories[0]),
+        _select_input("category", "Category", categories, categories[0] if categories else None),
         _select_input("priority", "Priority", [p.value for p in Priority], Priority.MEDIUM.value),
         _text_input(
             "description",
@@ -133,15 +135,21 @@ def new_ticket_modal(
     }
 
 
-def reply_modal(ticket: Ticket) -> dict[str, Any]:
-    """Staff reply to the requester (it is sent to them; notes go through ``/ticket note``)."""
+def reply_modal(ticket: Ticket, *, channel: str | None = None, from_home: bool = False) -> dict[str, Any]:
+    """Staff reply to the requester (it is sent to them; notes go through ``/ticket note``). ``channel`` /
+    ``from_home``: where the Reply button was pressed, so the answer to the submission goes there."""
+    metadata: dict[str, Any] = {"ticket_id": ticket.id}
+    if channel:
+        metadata["channel"] = channel
+    if from_home:
+        metadata["home"] = True
     return {
         "type": "modal",
         "callback_id": CB_REPLY,
         "title": plain_text(f"Reply · {ticket.id}", MODAL_TITLE_MAX),
         "submit": plain_text("Send to requester", MODAL_TITLE_MAX),
         "close": plain_text("Cancel", MODAL_TITLE_MAX),
-        "private_metadata": ticket.id,
+        "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": [
             section(f"*{ticket.id}* · {user_mrkdwn(ticket.subject, 300)}\nTo: {person(ticket.requester)}"),
             _text_input("body", "Reply", multiline=True),
@@ -161,6 +169,7 @@ def home_view(
     tickets: Sequence[Ticket],
     *,
     staff: bool,
+    now: datetime,
     offset: int = 0,
     has_more: bool = False,
     page_size: int = HOME_PAGE_SIZE,
@@ -196,7 +205,7 @@ def home_view(
             {
                 "type": "section",
                 "block_id": f"home_ticket|{n}|{t.id}",
-                "text": mrkdwn(fit(ticket_line(t), SECTION_MAX)),
+                "text": mrkdwn(fit(ticket_line(t, now), SECTION_MAX)),
             }
         )
         blocks.append({"type": "actions", "block_id": f"home_actions|{n}|{t.id}", "elements": buttons})

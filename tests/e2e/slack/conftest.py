@@ -1,8 +1,15 @@
-"""Fixtures for Slack end-to-end tests: the fake Slack (the ERROR-log guard is tests/e2e/conftest.py)."""
+"""Fixtures for Slack end-to-end tests: the fake Slack and the running system on it (the ERROR-log guard is
+tests/e2e/conftest.py).
+
+The system is a ``bot.bootstrap.Runtime`` around the test's desk, with the Slack adapter and the web server
+started as ``bot.bootstrap.start_adapters`` starts them (see ``harness.start_slack``); the test delivers the
+outbox by hand (``SlackHarness.settle``) because its clock is frozen.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -23,57 +30,52 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def slack_overrides() -> dict:
-    """Per-test changes to the Slack settings (override this fixture, or parametrize it indirectly)."""
+def slack_overrides() -> dict[str, Any]:
+    """Per-test changes to the Slack section (override this fixture, or parametrize it indirectly)."""
     return {}
 
 
-async def _harness(fake: FakeSlack, desk, clock, settings_factory, overrides: dict, *, http: bool):
-    import dataclasses
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Per-test changes to the rest of the configuration, e.g. ``{"categories": ["Tech Support", "Billing"]}``."""
+    return {}
 
-    from adapters.slack.app import build_slack
-    from adapters.web.app import build_web_app
-    from adapters.web.server import WebServer
-    from core.outbox import Dispatcher
-    from tests.e2e.slack.harness import SlackHarness, cast, slack_settings
+
+async def _harness(fake: FakeSlack, desk, clock, settings_factory, slack: dict, others: dict, *, http: bool):  # type: ignore[no-untyped-def]
+    from tests.e2e.slack.harness import SlackHarness, cast, runtime_around, slack_settings, start_slack
     from tests.fakes.slack import SlackSender
 
     cast(fake)
-    settings = settings_factory(slack=slack_settings(fake, **overrides))
-    desk = dataclasses.replace(desk, consumers=["slack"], categories=list(settings.categories))
-    adapter = build_slack(settings, desk)
-    dispatcher = Dispatcher(desk.engine, [adapter.notifier], clock=clock)
-    server = sender = None
+    settings = settings_factory(slack=slack_settings(fake, **slack), **others)
+    runtime = runtime_around(desk, settings)
+    adapter = await start_slack(runtime)
+    sender = None
     if http:
-        server = await WebServer(build_web_app(slack_handler=adapter.request_handler), port=0).start()
-        sender = SlackSender(f"{server.url}/slack/events", fake)
+        sender = SlackSender(f"{runtime.web_url}/slack/events", fake)
         await sender.__aenter__()
-    return SlackHarness(fake, desk, adapter, dispatcher, sender, server, clock)
+    return SlackHarness(fake, runtime, adapter, sender, clock)
 
 
 @pytest.fixture
-async def slack(fake_slack: FakeSlack, desk, clock, settings_factory, slack_overrides):
+async def slack(fake_slack: FakeSlack, desk, clock, settings_factory, slack_overrides, settings_overrides):  # type: ignore[no-untyped-def]
     """The whole system over HTTP: POST signed requests with ``slack.sender`` / ``slack.command`` …"""
-    harness = await _harness(fake_slack, desk, clock, settings_factory, slack_overrides, http=True)
-    await harness.adapter.start()
+    harness = await _harness(fake_slack, desk, clock, settings_factory, slack_overrides, settings_overrides, http=True)
     try:
         yield harness
     finally:
-        await harness.adapter.stop()
+        assert harness.sender is not None
         await harness.sender.close()
-        await harness.server.stop()
+        await harness.runtime.close()
 
 
 @pytest.fixture
-async def slack_socket(fake_slack: FakeSlack, desk, clock, settings_factory):
-    """The whole system over Socket Mode (no HTTP server): send envelopes with ``fake.socket_send``."""
+async def slack_socket(fake_slack: FakeSlack, desk, clock, settings_factory):  # type: ignore[no-untyped-def]
+    """The whole system over Socket Mode (Slack's requests come over the socket): ``fake.socket_send``."""
     from tests.fakes.slack import APP_TOKEN
 
-    harness = await _harness(
-        fake_slack, desk, clock, settings_factory, {"app_token": APP_TOKEN, "signing_secret": None}, http=False
-    )
-    await harness.adapter.start()
+    overrides = {"app_token": APP_TOKEN, "signing_secret": None}
+    harness = await _harness(fake_slack, desk, clock, settings_factory, overrides, {}, http=False)
     try:
         yield harness
     finally:
-        await harness.adapter.stop()
+        await harness.runtime.close()

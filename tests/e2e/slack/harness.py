@@ -1,18 +1,27 @@
-"""The running system for Slack e2e tests: real desk + real Bolt app + FastAPI on uvicorn + fake Slack.
+"""The running system for Slack e2e tests: a ``bot.bootstrap.Runtime`` (real desk, real Bolt app, FastAPI on
+uvicorn) against the fake Slack.
 
-``SlackHarness`` also knows the cast (staff by list, staff by user group, a requester, a bystander) and
-small verbs tests use to read like the product: ``press``, ``say_in_thread``, ``settle``.
+``start_slack`` starts Slack and the web server the way ``bot.bootstrap.start_adapters`` does; only the outbox
+is delivered by the test (``settle``), since its clock is frozen. ``SlackHarness`` also knows the cast (staff by
+list, staff by user group, a requester, a bystander) and small verbs tests use to read like the product:
+``press``, ``say_in_thread``, ``settle``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.app import SlackAdapter
+from adapters.slack.app import SlackAdapter, build_slack
 from adapters.slack.notifier import REQUESTER_DM, STAFF_CARD
+from adapters.web.app import build_web_app
 from adapters.web.server import WebServer
+from bot.bootstrap import Runtime
+from bot.settings import Settings
+from core.commands import Command
 from core.desk import Desk
+from core.errors import TicketError
 from core.model import Actor, Link, Ticket
 from core.outbox import Dispatcher
 from tests.fakes.slack import FakeSlack, Reply, SlackSender
@@ -53,15 +62,46 @@ def cast(fake: FakeSlack) -> None:
     fake.add_usergroup(USERGROUP, [GUS])
 
 
+def runtime_around(desk: Desk, settings: Settings) -> Runtime:
+    """A runtime around the test's desk, with the configured categories (the desk's default is the first)."""
+    desk = dataclasses.replace(desk, categories=tuple(settings.categories), consumers=[], on_commit=[])
+    return Runtime(settings=settings, db=desk.db, desk=desk)  # type: ignore[arg-type]
+
+
+async def start_slack(runtime: Runtime) -> SlackAdapter:
+    """Slack and the web server, started as ``bot.bootstrap.start_adapters`` starts them; the outbox dispatcher
+    is made but not run (the test drains it with a frozen clock)."""
+    settings = runtime.settings
+    slack = build_slack(settings.slack, runtime.desk)
+    runtime.add_notifier(slack.notifier)
+    await slack.start()
+    runtime.closers.append(slack.stop)
+    web = WebServer(
+        build_web_app(slack_handler=slack.request_handler), host=settings.http.host, port=settings.http.port
+    )
+    await web.start()
+    runtime.closers.append(web.stop)
+    runtime.web_url = web.url
+    runtime.dispatcher = Dispatcher(runtime.db, runtime.notifiers, clock=runtime.desk.clock)
+    return slack
+
+
 @dataclass
 class SlackHarness:
     fake: FakeSlack
-    desk: Desk
+    runtime: Runtime
     adapter: SlackAdapter
-    dispatcher: Dispatcher
     sender: SlackSender | None
-    server: WebServer | None
     clock: Any
+
+    @property
+    def desk(self) -> Desk:
+        return self.runtime.desk
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        assert self.runtime.dispatcher is not None
+        return self.runtime.dispatcher
 
     # ------------------------------------------------------------------ waiting
     async def settle(self) -> None:
@@ -87,17 +127,26 @@ class SlackHarness:
         return ticket
 
     async def ticket(self, ticket_id: str) -> Ticket:
-        return await self.desk.load_ticket(ticket_id)
+        return await self.desk.queries.ticket(ticket_id)
 
     async def card(self, ticket_id: str) -> Link:
-        link = await self.desk.get_link(ticket_id=ticket_id, platform="slack", kind=STAFF_CARD)
+        link = await self.desk.queries.link(ticket_id, "slack", STAFF_CARD)
         assert link is not None, f"{ticket_id} has no staff card"
         return link
 
     async def dm(self, ticket_id: str) -> Link:
-        link = await self.desk.get_link(ticket_id=ticket_id, platform="slack", kind=REQUESTER_DM)
+        link = await self.desk.queries.link(ticket_id, "slack", REQUESTER_DM)
         assert link is not None, f"{ticket_id} has no requester DM"
         return link
+
+    async def refusal(self, command: Command, user: str) -> str:
+        """What the desk itself answers ``user`` for ``command`` (it must refuse): the words a Slack user
+        should read when the adapter passes the desk's refusal on."""
+        try:
+            await self.desk.execute(command, self.actor(user))
+        except TicketError as err:
+            return str(err)
+        raise AssertionError(f"the desk did not refuse {command} for {user}")
 
     async def staff_thread(self, ticket_id: str) -> list[dict[str, Any]]:
         """Replies in the card's thread (without the card itself)."""
@@ -188,6 +237,8 @@ def reply_values(text: str) -> dict[str, Any]:
 
 __all__ = [
     "ALICE",
+    "runtime_around",
+    "start_slack",
     "BOB",
     "GENERAL",
     "GUS",

@@ -1,10 +1,17 @@
-"""The staff card's buttons and selects, the requester's DM buttons, and refusals for everyone else."""
+"""The staff card's buttons and selects, the requester's DM buttons, and the desk's refusals for everyone else.
+
+Every button is a core command run for whoever pressed it: what they may do is the desk's rule, and its
+refusal is what they read.
+"""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from adapters.slack import render
+from core.commands import ChangeStatus, Claim, Close, Command, SetCategory, SetPriority
 from core.model import Priority, Status
 from tests.e2e.slack.harness import ALICE, BOB, GUS, OLGA, STAFF_CHANNEL, SlackHarness, reply_values
 from tests.fakes.slack import payloads as p
@@ -67,7 +74,8 @@ async def test_reply_button_opens_a_modal_whose_submission_reaches_the_requester
     await slack.press(render.A_REPLY, ticket.id)
     call = await slack.fake.wait_for("views.open", where=lambda c: c.ok)
     view = call.response["view"]
-    assert view["callback_id"] == render.CB_REPLY and view["private_metadata"] == ticket.id
+    assert view["callback_id"] == render.CB_REPLY
+    assert json.loads(view["private_metadata"]) == {"ticket_id": ticket.id, "channel": STAFF_CHANNEL}
     empty = await slack.sender.interaction(p.view_submission(slack.fake, view, reply_values("  "), user_id=ALICE))
     assert empty.json()["response_action"] == "errors" and "body" in empty.json()["errors"]
     sent = await slack.sender.interaction(
@@ -81,27 +89,37 @@ async def test_reply_button_opens_a_modal_whose_submission_reaches_the_requester
     mirrored = [m for m in await slack.staff_thread(ticket.id) if "power-cycling" in m["text"]]
     assert len(mirrored) == 1 and slack.fake.reactions(STAFF_CHANNEL, mirrored[0]["ts"]) == {render.MARK_SENT}
     assert (await slack.ticket(ticket.id)).status is Status.PENDING
+    # the modal is gone: Alice reads what her reply did, privately, where she pressed Reply
+    told = await slack.fake.wait_for("chat.postEphemeral", channel=STAFF_CHANNEL, user=ALICE)
+    assert told["text"] == f"Sent to the requester of {ticket.id}; it is now Pending (waiting on the requester)."
 
 
-@pytest.mark.parametrize(
-    ("action", "selected"),
-    [
-        (render.A_CLAIM, None),
-        (render.A_PENDING, None),
-        (render.A_CLOSE, None),
-        (render.A_REPLY, None),
-        (render.A_PRIORITY, "Urgent"),
-        (render.A_CATEGORY, "Billing"),
-    ],
-)
-async def test_non_staff_pressing_a_staff_button_is_refused_and_nothing_changes(
-    slack: SlackHarness, action: str, selected: str | None
-):
-    ticket = await slack.open_ticket()
+STAFF_BUTTONS: list[tuple[str, str | None]] = [
+    (render.A_CLAIM, None),
+    (render.A_PENDING, None),
+    (render.A_PRIORITY, "Urgent"),
+    (render.A_CATEGORY, "Billing"),
+]
+
+
+def command_of(action: str, ticket_id: str, selected: str | None) -> Command:
+    """The core command a button stands for (what the desk is asked)."""
+    return {
+        render.A_CLAIM: lambda: Claim(ticket_id),
+        render.A_PENDING: lambda: ChangeStatus(ticket_id, Status.PENDING),
+        render.A_CLOSE: lambda: Close(ticket_id),
+        render.A_PRIORITY: lambda: SetPriority(ticket_id, selected or ""),
+        render.A_CATEGORY: lambda: SetCategory(ticket_id, selected or ""),
+    }[action]()
+
+
+async def assert_refused_and_unchanged(slack: SlackHarness, ticket, user: str, action: str, selected: str | None):  # type: ignore[no-untyped-def]
     before_updates = len(slack.fake.calls_to("chat.update"))
-    await slack.press(action, ticket.id, user=OLGA, selected=selected)
-    refusal = await slack.fake.wait_for("response_url")
-    assert refusal["response_type"] == "ephemeral" and ":no_entry:" in refusal["text"]
+    expected = await slack.refusal(command_of(action, ticket.id, selected), user)
+    await slack.press(action, ticket.id, user=user, selected=selected)
+    shown = await slack.fake.wait_for("response_url")
+    assert shown["response_type"] == "ephemeral"
+    assert expected in shown["text"], (expected, shown["text"])  # the desk's own words
     await slack.settle()
     after = await slack.ticket(ticket.id)
     assert (after.status, after.priority, after.category, after.assignee) == (
@@ -112,6 +130,48 @@ async def test_non_staff_pressing_a_staff_button_is_refused_and_nothing_changes(
     )
     assert len(slack.fake.calls_to("chat.update")) == before_updates
     assert not [c for c in slack.fake.calls_to("views.open") if c.ok]
+    return shown
+
+
+@pytest.mark.parametrize(("action", "selected"), STAFF_BUTTONS)
+async def test_a_requester_pressing_a_staff_button_gets_the_desks_refusal_and_nothing_changes(
+    slack: SlackHarness, action: str, selected: str | None
+):
+    ticket = await slack.open_ticket(by=BOB)  # Bob's own ticket: he sees it, but staff work it
+    shown = await assert_refused_and_unchanged(slack, ticket, BOB, action, selected)
+    assert shown["text"] == ":no_entry: only support staff can do that"
+
+
+@pytest.mark.parametrize(("action", "selected"), [*STAFF_BUTTONS, (render.A_CLOSE, None)])
+async def test_someone_elses_ticket_is_refused_by_the_desk_and_nothing_changes(
+    slack: SlackHarness, action: str, selected: str | None
+):
+    ticket = await slack.open_ticket(by=BOB)
+    shown = await assert_refused_and_unchanged(slack, ticket, OLGA, action, selected)
+    assert "Sorry" not in shown["text"]
+
+
+async def test_the_reply_form_opens_for_staff_only(slack: SlackHarness):
+    ticket = await slack.open_ticket(by=BOB)
+    await slack.press(render.A_REPLY, ticket.id, user=BOB)  # the requester may see the ticket, not answer as staff
+    refused = await slack.fake.wait_for("response_url")
+    assert refused["text"] == ":no_entry: only support staff can reply to the requester"
+    await slack.press(render.A_REPLY, ticket.id, user=OLGA)  # a stranger does not even learn it exists
+    hidden = await slack.fake.wait_for("response_url", n=2)
+    assert hidden["text"] == f":warning: ticket {ticket.id} not found"
+    assert not [c for c in slack.fake.calls_to("views.open") if c.ok]
+    await slack.press(render.A_REPLY, ticket.id, user=GUS)  # staff through the user group
+    assert (await slack.fake.wait_for("views.open", where=lambda c: c.ok)).response["view"]["callback_id"] == (
+        render.CB_REPLY
+    )
+
+
+async def test_a_requester_may_close_their_ticket_from_any_button(slack: SlackHarness):
+    ticket = await slack.open_ticket(by=BOB)
+    await slack.press(render.A_CLOSE, ticket.id, user=BOB)  # the staff card's Close: the desk lets him
+    await slack.settle()
+    assert (await slack.ticket(ticket.id)).status is Status.CLOSED
+    assert slack.fake.calls_to("response_url") == []
 
 
 async def test_the_requester_closes_and_reopens_from_their_dm(slack: SlackHarness):

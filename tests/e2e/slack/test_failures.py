@@ -124,3 +124,28 @@ async def test_a_retried_status_change_posts_each_note_once(slack: SlackHarness)
     slack.clock.advance(seconds=3)
     await slack.settle()
     assert (len(notes(card)), len(notes(dm))) == (before_staff + 1, before_dm + 1), "each note once"
+
+
+async def test_a_card_whose_thread_copy_was_interrupted_is_posted_once_and_the_copy_finished(slack: SlackHarness):
+    # the card goes out, then Slack rate-limits the copy of the description into its thread: the event is retried
+    slack.fake.rate_limit("chat.postMessage", retry_after=2, text="Bob (Slack) · requester: It smokes.")
+    ticket = await slack.desk.create_ticket(subject="Printer on fire", message="It smokes.", requester=slack.actor(BOB))
+    await slack.settle()
+    assert len(cards_posted(slack)) == 1
+    assert await slack.desk.queries.link(ticket.id, "slack", "staff_card") is None  # not linked before its copy
+    slack.clock.advance(seconds=3)
+    await slack.settle()
+    assert len(cards_posted(slack)) == 1, "the card is posted once"
+    assert [m["text"] for m in await slack.staff_thread(ticket.id)] == ["Bob (Slack) · requester: It smokes."]
+    assert (await slack.dm(ticket.id)).message_id
+
+
+async def test_a_requester_slack_will_never_dm_is_asked_once(slack: SlackHarness):
+    slack.fake.fail("conversations.open", "cannot_dm_bot", times=None)
+    ticket = await slack.open_ticket()
+    for button in (render.A_CLAIM, render.A_PENDING):
+        await slack.press(button, ticket.id)
+        await slack.settle()
+    assert len(slack.fake.calls_to("conversations.open")) == 1  # the "never" is recorded with the step
+    assert await slack.desk.queries.link(ticket.id, "slack", "requester_dm") is None
+    assert len([c for c in slack.fake.calls_to("chat.update") if c.ok]) == 2  # staff still see every change

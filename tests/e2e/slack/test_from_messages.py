@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.slack import render
 from core.model import Role
 from tests.e2e.slack.harness import ALICE, BOB, GUS, HELP_CHANNEL, OLGA, SlackHarness
@@ -41,6 +43,14 @@ async def test_ticket_reaction_by_staff_opens_a_ticket_for_the_author_with_the_w
     assert len(await slack.staff_thread(ticket.id)) == 4  # the imported conversation is in the card's thread
 
 
+@pytest.mark.parametrize("settings_overrides", [{"categories": ["Tech Support", "Billing"]}])
+async def test_a_reaction_opens_the_ticket_in_the_first_configured_category(slack: SlackHarness):
+    root, _ = seed_thread(slack)
+    await react(slack, root, user=ALICE)
+    [ticket] = await slack.desk.list_tickets(actor=slack.actor(ALICE))
+    assert ticket.category == "Tech Support"
+
+
 async def test_a_second_reaction_or_a_retry_opens_no_second_ticket(slack: SlackHarness):
     root, _ = seed_thread(slack)
     await react(slack, root, user=ALICE)
@@ -53,12 +63,16 @@ async def test_reactions_elsewhere_or_by_bystanders_do_nothing(slack: SlackHarne
     root, _ = seed_thread(slack, channel="C0RANDOM")
     await react(slack, root, user=ALICE, channel="C0RANDOM")  # not a watched channel
     help_root, _ = seed_thread(slack)
-    await react(slack, help_root, user=OLGA)  # neither staff nor the author
+    await react(slack, help_root, user=OLGA)  # neither staff nor the author: the desk refuses, Olga learns why
+    told = await slack.fake.wait_for("chat.postEphemeral", user=OLGA)
+    assert told["text"] == ":no_entry: only support staff can open a ticket for someone else"
+    assert (told["channel"], told["thread_ts"]) == (HELP_CHANNEL, help_root)
     other = p.reaction_added_event(channel=HELP_CHANNEL, ts=help_root, user=ALICE, item_user=BOB, reaction="eyes")
     await slack.sender.event(other)
     await slack.settle()
     assert await slack.desk.list_tickets(actor=slack.actor(ALICE)) == []
     assert slack.fake.calls_to("chat.postMessage") == []
+    assert len(slack.fake.calls_to("chat.postEphemeral")) == 1
 
 
 async def test_the_author_may_flag_their_own_message(slack: SlackHarness):

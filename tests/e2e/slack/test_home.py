@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.slack import render
 from core.model import Priority, Status
-from tests.e2e.slack.harness import ALICE, BOB, GUS, OLGA, SlackHarness
+from tests.e2e.slack.harness import ALICE, BOB, GUS, OLGA, SlackHarness, reply_values
 from tests.fakes.slack import payloads as p
 from tests.fakes.slack.reading import texts_of
 
@@ -48,7 +48,8 @@ async def test_home_buttons_act_and_republish(slack: SlackHarness):
         slack.fake, render.A_CLAIM, value=ticket.id, user_id=ALICE, view=stored, block_id=f"home_actions|0|{ticket.id}"
     )
     await slack.sender.interaction(press)
-    await slack.fake.wait_for("views.publish", user_id=ALICE, n=2)
+    republished = await slack.fake.wait_for("views.publish", user_id=ALICE, n=2)
+    assert f"{ticket.id} is assigned to Alice (Slack)." in " ".join(texts_of(republished.args["view"])).replace("*", "")
     await slack.settle()
     assert (await slack.ticket(ticket.id)).assignee.user_id == ALICE
     assert view["type"] == "home"
@@ -57,7 +58,7 @@ async def test_home_buttons_act_and_republish(slack: SlackHarness):
     )
     await slack.sender.interaction(refused)
     notice = await slack.fake.wait_for("views.publish", user_id=OLGA)
-    assert ":no_entry:" in " ".join(texts_of(notice.args["view"]))
+    assert ":no_entry: only support staff can do that" in texts_of(notice.args["view"])
 
 
 async def test_home_is_paginated_within_100_blocks(slack: SlackHarness):
@@ -85,3 +86,20 @@ async def test_home_is_paginated_within_100_blocks(slack: SlackHarness):
         e["action_id"] for e in next(b for b in page2["blocks"] if b.get("block_id") == "home_pager")["elements"]
     ] == [render.A_HOME_PREV]
     assert Status.OPEN  # queue shows open tickets
+
+
+async def test_a_reply_from_the_home_tab_is_answered_there(slack: SlackHarness):
+    ticket = await slack.open_ticket()
+    await open_home(slack, ALICE)
+    press = p.block_action(
+        slack.fake, render.A_REPLY, value=ticket.id, user_id=ALICE, view=slack.fake.home[ALICE],
+        block_id=f"home_actions|0|{ticket.id}",
+    )  # fmt: skip
+    await slack.sender.interaction(press)
+    view = (await slack.fake.wait_for("views.open", where=lambda c: c.ok)).response["view"]
+    await slack.sender.interaction(p.view_submission(slack.fake, view, reply_values("Try again now"), user_id=ALICE))
+    home = await slack.fake.wait_for("views.publish", user_id=ALICE, n=2)
+    said = " ".join(texts_of(home.args["view"])).replace("*", "")
+    assert f"Sent to the requester of {ticket.id}; it is now Pending (waiting on the requester)." in said
+    await slack.settle()
+    assert [m["blocks"][1]["text"]["text"] for m in await slack.dm_thread(ticket.id)] == ["Try again now"]

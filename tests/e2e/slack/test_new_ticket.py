@@ -22,6 +22,18 @@ async def test_ticket_with_no_text_opens_the_new_ticket_modal(slack: SlackHarnes
     assert view["blocks"][4]["element"]["type"] == "file_input" and view["blocks"][4]["optional"] is True
 
 
+@pytest.mark.parametrize("settings_overrides", [{"categories": ["Tech Support", "Billing"]}])
+async def test_the_modal_offers_the_configured_categories_starting_with_the_first(slack: SlackHarness):
+    view = await open_modal(slack)
+    select = next(b for b in view["blocks"] if b["block_id"] == "category")["element"]
+    assert [o["value"] for o in select["options"]] == ["Tech Support", "Billing"]
+    assert select["initial_option"]["value"] == "Tech Support"
+    await slack.submit_new_ticket(view, category=select["initial_option"]["value"])
+    await slack.settle()
+    [ticket] = await slack.desk.list_tickets(actor=slack.actor(BOB))
+    assert ticket.category == "Tech Support"
+
+
 async def test_submitting_the_modal_opens_a_ticket_with_card_thread_and_dm(slack: SlackHarness):
     view = await open_modal(slack)
     files = [
@@ -52,7 +64,7 @@ async def test_submitting_the_modal_opens_a_ticket_with_card_thread_and_dm(slack
     posted = slack.fake.message(STAFF_CHANNEL, card.message_id)
     assert posted["blocks"][0]["text"]["text"] == f"{ticket.id} · Printer on fire"
     fields = slack.card_fields(posted)
-    for expected in ("Bob (Slack)", "Technical", "Urgent", "Open", "unassigned", "<!date^"):
+    for expected in ("Bob (Slack)", "Technical", "Urgent", "Open", "unassigned", "*SLA*\ndue in 1 h · <!date^"):
         assert expected in fields
     post = slack.fake.calls_to("chat.postMessage", channel=STAFF_CHANNEL)[0]
     assert post["unfurl_links"] is False and "link_names" not in post.args
@@ -68,7 +80,7 @@ async def test_submitting_the_modal_opens_a_ticket_with_card_thread_and_dm(slack
     assert dm_card["blocks"][-1]["elements"][0]["action_id"] == render.A_CLOSE
 
     confirm = await slack.fake.wait_for("chat.postEphemeral", channel=GENERAL, user=BOB)
-    assert ticket.id in confirm["text"]
+    assert confirm["text"] == f"Opened {ticket.id}: Printer on fire."
 
 
 @pytest.mark.parametrize(

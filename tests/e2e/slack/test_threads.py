@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.slack import render
+from core.commands import AddNote
 from core.model import Role, Status
 from tests.e2e.slack.harness import ALICE, BOB, GUS, OLGA, STAFF_CHANNEL, SlackHarness
 from tests.fakes.slack import BOT_ID, BOT_USER_ID
@@ -75,10 +76,45 @@ async def test_thread_mode_sends_thread_messages_except_notes(slack: SlackHarnes
 
 async def test_non_staff_message_in_the_staff_thread_is_not_recorded(slack: SlackHarness):
     ticket = await slack.open_ticket()
+    expected = await slack.refusal(AddNote(ticket.id, "me too!"), OLGA)  # the desk decides, not the adapter
     await slack.say_in_thread(ticket.id, "me too!", user=OLGA)
     told = await slack.fake.wait_for("chat.postEphemeral", user=OLGA)
-    assert ticket.id in told["text"] and told["thread_ts"] == (await slack.card(ticket.id)).thread_id
+    assert told["text"] == f":warning: {expected}" and ticket.id in told["text"]
+    assert told["thread_ts"] == (await slack.card(ticket.id)).thread_id
     assert len(await thread_bodies(slack, ticket.id)) == 1
+
+
+async def test_a_requester_message_that_reopens_says_so(slack: SlackHarness):
+    ticket = await slack.open_ticket()
+    await slack.desk.close_ticket(ticket_id=ticket.id, actor=slack.actor(ALICE), reason="fixed")
+    await slack.settle()
+    await slack.say_in_thread(ticket.id, "it broke again", user=BOB, where="dm")
+    told = await slack.fake.wait_for("chat.postEphemeral", user=BOB)
+    assert told["text"] == f"Added to {ticket.id}; it is reopened."
+    assert told["thread_ts"] == (await slack.dm(ticket.id)).thread_id
+    assert (await slack.ticket(ticket.id)).status is Status.OPEN
+    await slack.say_in_thread(ticket.id, "still broken", user=BOB, where="dm")  # an ordinary reply: no answer
+    await slack.settle()
+    assert len(slack.fake.calls_to("chat.postEphemeral", user=BOB)) == 1
+
+
+async def test_a_requester_message_long_after_closing_opens_a_follow_up_and_says_which(slack: SlackHarness):
+    ticket = await slack.open_ticket()
+    await slack.desk.close_ticket(ticket_id=ticket.id, actor=slack.actor(ALICE))
+    await slack.settle()
+    slack.clock.advance(days=8)  # past the reopen window
+    await slack.say_in_thread(ticket.id, "it broke again", user=BOB, where="dm")
+    told = await slack.fake.wait_for("chat.postEphemeral", user=BOB)
+    await slack.settle()
+    [follow_up] = [t for t in await slack.desk.list_tickets(actor=slack.actor(BOB)) if t.id != ticket.id]
+    assert follow_up.reopened_from == ticket.id
+    assert told["text"] == (
+        f"{ticket.id} was closed too long ago to reopen, so your message opened {follow_up.id} "
+        f"(a follow-up of {ticket.id})."
+    )
+    assert (await slack.ticket(ticket.id)).status is Status.CLOSED
+    assert "it broke again" in [m["blocks"][1]["text"]["text"] for m in await slack.staff_thread(follow_up.id)]
+    assert (await slack.dm(follow_up.id)).message_id  # the follow-up has its own DM card
 
 
 async def test_files_shared_in_the_thread_become_attachments(slack: SlackHarness):
