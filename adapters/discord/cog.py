@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 10
 LIST_SIZE = 25
 THREAD_WAIT = 10.0  # seconds the answer to a new ticket waits for its thread before saying it will follow
+THREAD_POLL = 1.0  # how often that wait reads the link (a thread made by this process wakes it at once)
 ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION = 40060, 10062
 RELAYED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 NOT_IN_TICKET = "⚠️ only the requester and the support team write in {}; this message was not added to the ticket"
@@ -448,7 +449,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
                 if remaining <= 0:
                     return None
                 with contextlib.suppress(TimeoutError):  # woken by this process's notifier, else poll
-                    await asyncio.wait_for(changed.wait(), min(remaining, 0.5))
+                    await asyncio.wait_for(changed.wait(), min(remaining, THREAD_POLL))
 
     async def _ticket_of_thread(self, channel_id: int) -> str | None:
         """Which ticket a thread belongs to (routing by the saved link; the desk decides who may act)."""

@@ -326,7 +326,12 @@ class DiscordNotifier:
         await self._once(key, "close:archive", archive)
 
     async def _reopened(self, event: StatusChanged, ticket: Ticket, link: Link) -> None:
-        await self._set_archived(link, False)
+        try:
+            await self._set_archived(link, False)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL:
+                raise
+            # the thread was deleted by hand: the card edit below makes a new one
         if ticket.status is not Status.CLOSED:
             link = await self._edit_card(ticket, link)
         text = render.reopened_text(ticket, event.actor)
