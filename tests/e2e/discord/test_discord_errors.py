@@ -160,3 +160,16 @@ async def test_a_slow_thread_is_promised_and_follows(
     thread = await app.thread_of(ticket_id)
     await app.settle()
     assert fake.alice.id in thread.members and [c.status for c in fake.calls_to(THREADS)] == [429, 200]
+
+
+async def test_reopening_a_ticket_whose_thread_was_deleted_makes_a_new_one(app: DiscordApp, fake: FakeDiscord) -> None:
+    ticket_id, thread, _ = await app.open_ticket(fake.alice, "Closed, then the thread was deleted")
+    await (await fake.slash(fake.alice, "ticket close", ticket=ticket_id)).reply()
+    await app.settle()
+    del fake.guild.channels[thread.id]
+    await (await fake.slash(fake.alice, "ticket reopen", ticket=ticket_id)).reply()
+    await app.settle()
+    (new_thread,) = fake.threads()
+    assert new_thread.id != thread.id and not new_thread.archived and fake.alice.id in new_thread.members
+    assert app.card(new_thread).embed_field("Status").endswith("Open")
+    assert "was reopened by" in fake.messages_in(new_thread)[-1].content
