@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 from collections.abc import Callable
 from contextlib import suppress
@@ -23,7 +24,7 @@ from core.ports import Clock, Database, Notifier, SystemClock
 from core.sla import BusinessHours, SlaPolicy
 from core.storage.database import SqlDatabase
 from core.storage.engine import build_engine, is_sqlite
-from core.storage.migrate import current_revision, head_revision, upgrade
+from core.storage.migrate import current_revision, head_revision, is_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,15 @@ def build_desk(settings: Settings, db: Database, *, clock: Clock | None = None, 
     kwargs.setdefault("max_open_per_user", settings.open_limit)
     # Outbox consumers come from the configuration, not from what this process runs: a ticket opened by
     # `ticketbot ticket create` must still reach the Slack and Discord adapters of the running service.
-    kwargs.setdefault("consumers", list(platforms_configured(settings)))
+    kwargs.setdefault("consumers", consumers_configured(settings))
     return Desk(db=db, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs)
 
 
 async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """SQLite files are migrated automatically; PostgreSQL must be migrated on purpose (``ticketbot migrate``)
     so that several replicas never race to change the schema."""
+    if await is_current(engine):
+        return
     if is_sqlite(settings.database_url):
         await upgrade(engine)
         return
@@ -136,16 +139,27 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
 
 
 def platforms_configured(settings: Settings) -> list[str]:
+    """The chat platforms switched on (each is an outbox consumer; so is email when SMTP is set)."""
     return [name for name, on in (("slack", settings.slack.enabled), ("discord", settings.discord.enabled)) if on]
+
+
+def consumers_configured(settings: Settings) -> list[str]:
+    return platforms_configured(settings) + (["email"] if settings.smtp.enabled else [])
 
 
 async def serve(settings: Settings, *, console: bool, console_actor: Any = None) -> None:
     """Run every configured adapter until SIGINT/SIGTERM (or the console's /quit), then shut down cleanly."""
     runtime = await open_runtime(settings)
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if runtime.stop.is_set():  # asked twice: stop at once
+            os._exit(130)
+        runtime.stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, runtime.stop.set)
+            loop.add_signal_handler(sig, on_signal)
     try:
         if console:
             from adapters.console.terminal import run_terminal
@@ -172,6 +186,10 @@ class AdapterFailed(Exception):
 async def start_adapters(runtime: Runtime) -> None:
     """Build every configured adapter, register its notifier, start it and the outbox dispatcher."""
     settings = runtime.settings
+    if settings.smtp.enabled:
+        from adapters.email.notifier import EmailNotifier
+
+        runtime.add_notifier(EmailNotifier(runtime.desk.queries, settings.smtp, clock=runtime.desk.clock))
     if settings.discord.enabled:
         from adapters.discord.client import build_discord
 

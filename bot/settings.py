@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.discord.settings import DiscordSettings
+from adapters.email.settings import SmtpSettings
 from adapters.slack.settings import SlackSettings
 from adapters.web.settings import HttpSettings
 from core.config import CommaList, Section, split_list
@@ -26,7 +27,15 @@ from core.errors import InvalidInput
 from core.model import Priority
 from core.sla import BusinessHours, parse_duration
 
-__all__ = ["DiscordSettings", "HttpSettings", "Settings", "SettingsError", "SlackSettings", "load_settings"]
+__all__ = [
+    "DiscordSettings",
+    "HttpSettings",
+    "Settings",
+    "SettingsError",
+    "SlackSettings",
+    "SmtpSettings",
+    "load_settings",
+]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -101,18 +110,6 @@ class DigestSettings(Section):
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
             raise ValueError(f"{value[:20]!r} is not a time of day; write HH:MM on a 24-hour clock, e.g. 09:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-class SmtpSettings(Section):
-    host: str | None = None
-    port: int = Field(587, ge=1, le=65535)
-    username: str | None = None
-    password: SecretStr | None = None
-    from_: str | None = Field(None, alias="from")
-    starttls: bool = True
-    reply_to: str | None = None
-
-    model_config = {"extra": "forbid", "populate_by_name": True}
 
 
 class OutboxSettings(Section):
@@ -247,7 +244,8 @@ def load_settings(**overrides: Any) -> Settings:
             path = [str(p).upper() for p in err["loc"] if not isinstance(p, int)]
             if err["type"] == "extra_forbidden":
                 message = "no such setting (misspelt?)"
-            problems.append(f"TICKETBOT_{'__'.join(path)}: {message}" if path else message)
+            named = path and "TICKETBOT_" not in message  # a section's own check names its variables itself
+            problems.append(f"TICKETBOT_{'__'.join(path)}: {message}" if named else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
 
 
@@ -263,11 +261,10 @@ def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
     for name, info in Settings.model_fields.items():
         key = f"TICKETBOT_{name.upper()}"
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, Section):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             for sub, sub_info in annotation.model_fields.items():
                 known.add(f"{key}__{(sub_info.alias or sub).upper()}")
         else:
             known.add(key)
     known |= {"TICKETBOT_TEST_DATABASE_URL"}
     return sorted(k for k in environ if k.upper().startswith("TICKETBOT_") and k.upper() not in known)
-

@@ -129,7 +129,7 @@ def _page(text: str, verb: str) -> tuple[str, int]:
     if not match:
         return text, 0
     number = match.group(1)
-    if not number.isdigit() or int(number) < 1:
+    if not re.fullmatch(r"[0-9]{1,6}", number) or int(number) < 1:
         raise InvalidInput(f"{_quote(number)} is not a page number")
     return text[: match.start()].strip(), (int(number) - 1) * PAGE_SIZE
 
@@ -185,7 +185,7 @@ def _search(rest: str, _: Sequence[str]) -> Command:
 
 def _rate(rest: str, _: Sequence[str]) -> Command:
     ticket_id, text = _id_and_rest(rest, "rate", needs_text=True)
-    if not text.isdigit() or not 1 <= int(text) <= 5:
+    if not re.fullmatch(r"[1-5]", text):
         raise InvalidInput("a rating is a whole number from 1 to 5")
     return Rate(ticket_id, int(text))
 

@@ -66,6 +66,7 @@ from core.model import (
     Status,
     Ticket,
     clean_body,
+    clean_email,
     clean_subject,
     origin_kind,
     parse_category,
@@ -139,6 +140,8 @@ class Desk:
         requester = cmd.requester or actor
         if not requester.same_person(actor) and not actor.is_staff:
             raise NotPermitted("only support staff can open a ticket for someone else")
+        if requester.email:
+            requester = replace(requester, email=clean_email(requester.email))
         now = self.clock.now()
         ticket = Ticket(
             id="",

@@ -58,12 +58,14 @@ class MessageAdded(Event):
 
 @dataclass(frozen=True)
 class StatusChanged(Event):
-    """``reason`` says why, when someone gave one (a close reason, "no answer for 7 days")."""
+    """``reason`` says why, when someone gave one (a close reason, "no answer for 7 days"); ``by_message``: a
+    message caused it (a staff reply set Pending, a requester's reply reopened) — the message says as much."""
 
     name: ClassVar[str] = "status_changed"
     old: Status | None
     new: Status
     reason: str | None = None
+    by_message: bool = False
 
     @property
     def closed(self) -> bool:
@@ -136,7 +138,7 @@ def register(cls: type[Event]) -> type[Event]:
 
 def _person(actor: Actor | None) -> str | None:
     """How a person reads in the history: their name, and where they are."""
-    return f"{actor.display} ({actor.platform})" if actor else None
+    return actor.label if actor else None
 
 
 def _encode(value: Any) -> Any:

@@ -34,8 +34,9 @@ class Rules:
 
 
 def _status(
-    ticket: Ticket, new: Status, now: datetime, rules: Rules, actor: Actor, reason: str | None = None
-) -> list[Event]:
+    ticket: Ticket, new: Status, now: datetime, rules: Rules, actor: Actor, reason: str | None = None,
+    *, by_message: bool = False,
+) -> list[Event]:  # fmt: skip
     old = ticket.status
     if old is new:
         return []
@@ -53,7 +54,7 @@ def _status(
             ticket.close_reason = None
         _start_clock(ticket, now, rules)
     ticket.updated_at = now
-    return [StatusChanged(ticket.id, actor.as_person(), old, new, reason)]
+    return [StatusChanged(ticket.id, actor.as_person(), old, new, reason, by_message)]
 
 
 def _start_clock(ticket: Ticket, now: datetime, rules: Rules) -> None:
@@ -85,9 +86,9 @@ def requester_message(ticket: Ticket, now: datetime, rules: Rules, actor: Actor)
     if ticket.status is Status.CLOSED:
         if not within_reopen_window(ticket, now, rules):
             raise InvalidTransition(f"{ticket.id} was closed more than {rules.reopen_window.days} days ago")
-        events += _status(ticket, Status.OPEN, now, rules, actor)
+        events += _status(ticket, Status.OPEN, now, rules, actor, by_message=True)
     elif ticket.status is Status.PENDING:
-        events += _status(ticket, Status.OPEN, now, rules, actor)
+        events += _status(ticket, Status.OPEN, now, rules, actor, by_message=True)
     else:
         _start_clock(ticket, now, rules)
     ticket.updated_at = now
@@ -105,7 +106,7 @@ def staff_reply(ticket: Ticket, now: datetime, rules: Rules, actor: Actor) -> li
     _stop_clock(ticket)
     events: list[Event] = []
     if ticket.status is Status.OPEN and rules.pending_on_staff_reply:
-        events += _status(ticket, Status.PENDING, now, rules, actor)
+        events += _status(ticket, Status.PENDING, now, rules, actor, by_message=True)
     ticket.updated_at = now
     return events
 

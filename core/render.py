@@ -15,12 +15,8 @@ from zoneinfo import ZoneInfo
 
 from core.commands import Changed, Posted
 from core.events import AssigneeChanged, CategoryChanged, PriorityChanged, StatusChanged, TicketRated
-from core.model import Actor, Attachment, Message, Role, Status, Ticket
+from core.model import PLATFORM_NAMES, Actor, Attachment, Message, Role, Status, Ticket, repair
 
-PLATFORM_NAMES = {
-    "slack": "Slack", "discord": "Discord", "console": "console", "api": "API", "cli": "CLI", "email": "email",
-    "web": "web", "system": "ticketbot",
-}  # fmt: skip
 ROLE_NAMES = {Role.REQUESTER: "requester", Role.STAFF: "support", Role.SYSTEM: "system"}
 STATUS_MEANING = {
     Status.OPEN: "waiting on support",
@@ -38,9 +34,7 @@ def person(actor: Actor | None, *, with_platform: bool = True, nobody: str = "un
     """``Ann (Discord)``; the bot itself is just ``ticketbot``."""
     if actor is None:
         return nobody
-    if actor.platform == "system":
-        return actor.display
-    return f"{actor.display} ({platform_name(actor.platform)})" if with_platform else actor.display
+    return actor.label if with_platform else actor.display
 
 
 def role_name(message: Message) -> str:
@@ -183,14 +177,6 @@ def printable(text: str) -> str:
         return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
     return _CONTROL.sub(show, repair(text))
-
-
-def repair(text: str) -> str:
-    """Lone surrogates (from a platform's JSON escapes or a shell's argv) become U+FFFD; the rest is kept."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ------------------------------------------------------------------------------------------ transcript

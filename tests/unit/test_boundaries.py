@@ -59,7 +59,9 @@ def test_adapters_import_neither_the_composition_root_nor_the_storage() -> None:
         ("from core.storage.uow import UnitOfWork\nimport botany\n", ("bot", "core.storage"), 1),
     ],
 )
-def test_the_check_would_catch_an_offender(tmp_path: Path, source: str, forbidden: tuple[str, ...], caught: int) -> None:
+def test_the_check_would_catch_an_offender(
+    tmp_path: Path, source: str, forbidden: tuple[str, ...], caught: int
+) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text(source)
     names = imported_modules(bad)
