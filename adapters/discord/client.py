@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -19,8 +18,8 @@ from discord.ext import commands
 
 from adapters.discord import render, views
 from adapters.discord.cog import TicketCog, answer_privately
-from adapters.discord.notifier import DiscordNotifier, RestPacer, describe_http_error
-from bot.settings import DiscordSettings, Settings, SettingsError
+from adapters.discord.notifier import DiscordNotifier, describe_http_error
+from adapters.discord.settings import DiscordSettings
 from core.desk import Desk
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ class _TicketBot:
     notifier: DiscordNotifier
     synced: asyncio.Task[bool]  # the slash-command sync started by setup_hook
 
-    def __init__(self, *, desk: Desk, settings: DiscordSettings, categories: Sequence[str], **options: Any) -> None:
+    def __init__(self, *, desk: Desk, settings: DiscordSettings, **options: Any) -> None:
         super().__init__(  # type: ignore[call-arg]
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -68,15 +67,14 @@ class _TicketBot:
         )
         self.desk = desk
         self.discord_settings = settings
-        self.categories = list(categories)
-        self.notifier = DiscordNotifier(self, desk, settings, RestPacer(settings.rest_per_second))  # type: ignore[arg-type]
+        self.notifier = DiscordNotifier(self, desk, settings)  # type: ignore[arg-type]
 
     async def login(self, token: str) -> None:
         apply_endpoints(self.discord_settings)
         await super().login(token)  # type: ignore[misc]
 
     async def setup_hook(self) -> None:
-        self.tickets = TicketCog(self, self.desk, self.discord_settings, self.categories, self.notifier)  # type: ignore[arg-type]
+        self.tickets = TicketCog(self, self.desk, self.discord_settings, self.notifier)  # type: ignore[arg-type]
         await self.add_cog(self.tickets)  # type: ignore[attr-defined]
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)  # type: ignore[attr-defined]
         self.tree.on_error = self._on_tree_error  # type: ignore[attr-defined]
@@ -120,22 +118,16 @@ class ShardedTicketBot(_TicketBot, commands.AutoShardedBot):
     """Used when ``TICKETBOT_DISCORD__SHARD_COUNT`` is set."""
 
 
-def build_discord(settings: Settings, desk: Desk) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
-    """Build the bot and its outbox notifier (name ``"discord"``) from settings; nothing connects yet.
+def build_discord(settings: DiscordSettings, desk: Desk) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
+    """Build the bot and its outbox notifier (name ``"discord"``) from its settings section; nothing connects
+    yet. The section checked itself when it was read (token, guild, support channel, staff role).
 
-    Bootstrap: ``bot, notifier = build_discord(settings, desk)``; ``runtime.add_notifier(notifier)``;
+    Bootstrap: ``bot, notifier = build_discord(settings.discord, desk)``; ``runtime.add_notifier(notifier)``;
     ``await bot.start(settings.discord.token.get_secret_value())`` in a task; ``await bot.close()`` on stop.
     """
-    ds = settings.discord
-    if ds.token is None:
-        raise SettingsError("invalid configuration: TICKETBOT_DISCORD__TOKEN is required for Discord")
-    missing = [name for name in ("guild_id", "support_channel_id") if getattr(ds, name) is None]
-    if missing:
-        names = ", ".join(f"TICKETBOT_DISCORD__{m.upper()}" for m in missing)
-        raise SettingsError(f"invalid configuration: {names} required with Discord")
     bot: TicketBot | ShardedTicketBot
-    if ds.shard_count:
-        bot = ShardedTicketBot(desk=desk, settings=ds, categories=settings.categories, shard_count=ds.shard_count)
+    if settings.shard_count:
+        bot = ShardedTicketBot(desk=desk, settings=settings, shard_count=settings.shard_count)
     else:
-        bot = TicketBot(desk=desk, settings=ds, categories=settings.categories)
+        bot = TicketBot(desk=desk, settings=settings)
     return bot, bot.notifier

@@ -1,15 +1,19 @@
-"""``/ticket …`` slash commands, button/modal handlers and thread messages → ``Desk`` calls.
+"""``/ticket …`` slash commands, button/modal handlers and thread messages → ``core.commands`` → the desk.
 
-Every interaction gets its first response at once (a modal, or a defer) before any database work; the
-answer follows as an ephemeral one-liner. User mistakes (``TicketError``) are shown as they are;
+Every interaction gets its first response at once (a modal, or a defer) before any database work; then the
+handler builds a command, runs it with ``desk.execute`` and renders the typed result as an ephemeral answer.
+Who may do what is the desk's decision, never this module's: a refusal (``TicketError``) is shown as it is.
 Discord failures are logged with the ticket id and explained; anything else is logged as an error and
-answered with an apology. The cog holds no ticket state: threads are found through ``Desk`` links.
+answered with an apology. The cog holds no ticket state: threads are found through the desk's links, and
+the ticket's thread is made by the outbox (see ``notifier.py``), which the cog waits for to answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import discord
@@ -18,6 +22,7 @@ from discord.ext import commands
 
 from adapters.discord import render, views
 from adapters.discord.notifier import DiscordNotifier, describe_http_error
+from adapters.discord.settings import DiscordSettings
 from adapters.discord.translate import (
     PLATFORM,
     THREAD_LINK,
@@ -26,18 +31,50 @@ from adapters.discord.translate import (
     interaction_key,
     message_key,
 )
-from bot.settings import DiscordSettings
-from core.desk import Desk
-from core.errors import InvalidInput, NotPermitted, TicketError
-from core.model import Actor, Priority, Status, Ticket
+from core.commands import (
+    OPEN_STATUSES,
+    AddNote,
+    Assign,
+    Changed,
+    Claim,
+    Close,
+    Command,
+    ListTickets,
+    OpenTicket,
+    Page,
+    Posted,
+    Rate,
+    Reopen,
+    Reply,
+    Result,
+    Search,
+    SetPriority,
+    Shown,
+    ShowStats,
+    ShowTicket,
+)
+from core.desk import Desk, require_staff
+from core.errors import InvalidInput, NotFound, NotPermitted, TicketError
+from core.model import Actor, Link, Priority, Status
+from core.stats import Stats
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+LIST_SIZE = 25
+THREAD_WAIT = 10.0  # seconds the answer to a new ticket waits for its thread before saying it will follow
+THREAD_POLL = 1.0  # how often that wait reads the link (a thread made by this process wakes it at once)
 ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION = 40060, 10062
 RELAYED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 NOT_IN_TICKET = "⚠️ only the requester and the support team write in {}; this message was not added to the ticket"
 PRIORITY_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
+LIST_STATUSES: dict[str, tuple[Status, ...]] = {
+    "open": (Status.OPEN,),
+    "pending": (Status.PENDING,),
+    "closed": (Status.CLOSED,),
+    "all": tuple(Status),
+}
+CARD_COMMANDS: dict[str, Callable[[str], Command]] = {"claim": Claim, "close": Close, "reopen": Reopen}
 
 
 async def answer_privately(interaction: discord.Interaction, text: str) -> None:
@@ -67,18 +104,11 @@ TicketId = app_commands.Transform[str, TicketIdTransformer]
 class TicketCog(commands.GroupCog, group_name="ticket", group_description="Support tickets"):
     """The /ticket command group and the handlers behind the buttons, selects and modal."""
 
-    def __init__(
-        self,
-        bot: commands.Bot,
-        desk: Desk,
-        settings: DiscordSettings,
-        categories: Sequence[str],
-        notifier: DiscordNotifier,
-    ) -> None:
+    def __init__(self, bot: commands.Bot, desk: Desk, settings: DiscordSettings, notifier: DiscordNotifier) -> None:
         self.bot = bot
         self.desk = desk
         self.settings = settings
-        self.categories = list(categories)
+        self.categories = list(desk.categories)
         self.notifier = notifier
         super().__init__()
 
@@ -94,8 +124,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     ) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            closed = await self.desk.close_ticket(ticket_id=tid, actor=actor, reason=reason)
-            await self._answer(interaction, f"🔒 Closed **{closed.id}**.")
+            await self._answer_result(interaction, await self.desk.execute(Close(tid, reason), actor))
 
         await self._run(interaction, work)
 
@@ -104,8 +133,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     async def reopen(self, interaction: discord.Interaction, ticket: TicketId | None = None) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            opened = await self.desk.reopen_ticket(ticket_id=tid, actor=actor)
-            await self._answer(interaction, f"🔓 Reopened **{opened.id}**.")
+            await self._answer_result(interaction, await self.desk.execute(Reopen(tid), actor))
 
         await self._run(interaction, work)
 
@@ -114,9 +142,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     async def status(self, interaction: discord.Interaction, ticket: TicketId | None = None) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            found = await self.desk.get_ticket(ticket_id=tid, actor=actor)
-            thread = await self.desk.get_thread(ticket_id=tid, actor=actor)
-            await self._answer(interaction, embed=render.status_embed(found, thread))
+            await self._answer_result(interaction, await self.desk.execute(ShowTicket(tid), actor))
 
         await self._run(interaction, work)
 
@@ -131,34 +157,29 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         mine: bool = False,
     ) -> None:
         async def work(actor: Actor) -> None:
-            statuses: Any = None
-            if status == "all":
-                statuses = list(Status)
-            elif status:
-                statuses = Status.parse(status)
-            found = await self.desk.list_tickets(actor=actor, status=statuses, mine=mine, limit=25)
-            title = "Support queue" if actor.is_staff and not mine else "Your tickets"
-            if actor.is_staff and mine:
-                title = "Assigned to you"
-            await self._answer(interaction, embed=render.ticket_list_embed(found, title))
+            statuses = LIST_STATUSES[status] if status else OPEN_STATUSES
+            page = await self.desk.execute(ListTickets(statuses, mine, LIST_SIZE), actor)
+            title = "Your tickets"
+            if actor.is_staff:  # how the page is titled; what it holds is the desk's choice
+                title = "Assigned to you" if mine else "Support queue"
+            assert isinstance(page, Page)
+            await self._answer(interaction, embed=render.ticket_list_embed(page.items, title))
 
         await self._run(interaction, work)
 
-    @app_commands.command(description="Search tickets (staff), e.g. login error status:open priority:high")
+    @app_commands.command(description="Search tickets (yours; staff: all), e.g. login error status:open")
     @app_commands.describe(query="Words, id, or filters like status:open priority:high category:billing")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]) -> None:
         async def work(actor: Actor) -> None:
-            if not actor.is_staff:
-                raise NotPermitted("only support staff can search all tickets; use /ticket list for yours")
-            embed, view = await self._search(actor, query, 0)
-            await self._answer(interaction, embed=embed, view=view)
+            page = await self.desk.execute(Search(query, PAGE_SIZE, 0), actor)
+            await self._answer_result(interaction, page)
 
         await self._run(interaction, work)
 
     @app_commands.command(description="Support statistics (staff)")
     async def stats(self, interaction: discord.Interaction) -> None:
         async def work(actor: Actor) -> None:
-            await self._answer(interaction, embed=render.stats_embed(await self.desk.stats(actor=actor)))
+            await self._answer_result(interaction, await self.desk.execute(ShowStats(), actor))
 
         await self._run(interaction, work)
 
@@ -169,11 +190,8 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     ) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            assignee = actor if member is None else actor_of(member, self.settings.staff_role_id)
-            if member is not None and not assignee.is_staff:
-                raise InvalidInput(f"{member.display_name} is not in the support team")
-            updated = await self.desk.assign_ticket(ticket_id=tid, actor=actor, assignee=assignee)
-            await self._answer(interaction, f"🙋 **{updated.id}** is assigned to {render.who(updated.assignee)}.")
+            assignee = actor if member is None else self._actor(member)  # is_staff from the staff role
+            await self._answer_result(interaction, await self.desk.execute(Assign(tid, assignee), actor))
 
         await self._run(interaction, work)
 
@@ -185,8 +203,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     ) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            updated = await self.desk.set_priority(ticket_id=tid, priority=level.value, actor=actor)
-            await self._answer(interaction, f"**{updated.id}** is now {updated.priority.value} priority.")
+            await self._answer_result(interaction, await self.desk.execute(SetPriority(tid, level.value), actor))
 
         await self._run(interaction, work)
 
@@ -200,23 +217,22 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     ) -> None:
         async def work(actor: Actor) -> None:
             tid = await self._ticket_id(interaction, ticket)
-            await self.desk.add_note(
-                ticket_id=tid, content=text, actor=actor, idempotency_key=interaction_key(interaction)
-            )
-            await self._answer(interaction, f"📝 Internal note added to **{tid}** (not visible to the requester).")
+            command = AddNote(tid, text, idempotency_key=interaction_key(interaction))
+            await self._answer_result(interaction, await self.desk.execute(command, actor))
 
         await self._run(interaction, work)
 
     @app_commands.command(description="Post the 'Open a ticket' panel in this channel (staff)")
     async def panel(self, interaction: discord.Interaction) -> None:
         async def work(actor: Actor) -> None:
-            if not actor.is_staff:
-                raise NotPermitted("only support staff can post the ticket panel")
+            require_staff(actor, "post the ticket panel")  # a Discord affordance, not a ticket command
             channel = self.bot.get_partial_messageable(interaction.channel_id or 0, guild_id=interaction.guild_id)
-            await self.notifier.pacer.wait()
-            await channel.send(
-                embed=render.panel_embed(), view=views.panel_view(self.categories), allowed_mentions=render.NO_MENTIONS
-            )
+            async with self.notifier.pace:
+                await channel.send(
+                    embed=render.panel_embed(),
+                    view=views.panel_view(self.categories),
+                    allowed_mentions=render.NO_MENTIONS,
+                )
             await self._answer(interaction, "Panel posted. It keeps working after restarts.")
 
         await self._run(interaction, work)
@@ -240,59 +256,39 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         category: str | None,
         priority: str | None,
     ) -> None:
-        """The modal was submitted: defer, create (idempotent on the interaction id), make the thread, answer."""
-        if not await self._ack(interaction):
-            return
-        actor = self._actor(interaction.user)
-        ticket: Ticket | None = None
-        try:
-            ticket = await self.desk.create_ticket(
-                subject=subject,
-                message=description,
-                category=category,
-                priority=priority,
-                requester=actor,
-                idempotency_key=interaction_key(interaction),
-            )
-            link = await self.notifier.ensure_thread(ticket)
-            await self._answer(interaction, f"🎫 Ticket **{ticket.id}** is open: <#{link.thread_id}>")
-        except TicketError as exc:
-            await self._answer(interaction, render.error_line(exc))
-        except discord.HTTPException as exc:
-            if ticket is None:
-                raise
-            # the ticket exists; the outbox retries the thread, so nothing is lost
-            log.warning(
-                "discord: ticket %s is open but its thread failed: %s",
-                ticket.id,
-                describe_http_error(exc),
-                extra={"ticket_id": ticket.id},
-            )
-            await self._answer(
-                interaction,
-                f"🎫 Ticket **{ticket.id}** is open, but I could not create its private thread "
-                f"({describe_http_error(exc)}). Support has your ticket; the thread will follow.",
-            )
-        except Exception as exc:
-            await self.unexpected(interaction, exc, ticket.id if ticket else None)
+        """The modal was submitted: defer, open the ticket (idempotent on the interaction id), then answer
+        with its thread once the outbox has made it — or say that it will follow."""
+
+        async def work(actor: Actor) -> None:
+            command = OpenTicket(subject, description, category, priority, idempotency_key=interaction_key(interaction))
+            result = await self.desk.execute(command, actor)
+            assert isinstance(result, Changed)
+            tid = result.ticket.id
+            placed = await self._wait_for_thread(tid)
+            if isinstance(placed, Link):
+                text = f"🎫 Ticket **{tid}** is open: <#{placed.thread_id}>"
+            elif placed is not None:
+                text = (
+                    f"🎫 Ticket **{tid}** is open, but I could not create its private thread ({placed}). "
+                    "Support has your ticket; the thread will follow."
+                )
+            else:
+                text = f"🎫 Ticket **{tid}** is open. Its private thread will follow; you will be mentioned in it."
+            await self._answer(interaction, text)
+
+        await self._run(interaction, work)
 
     async def card_action(self, interaction: discord.Interaction, action: str, ticket_id: str) -> None:
         """Claim / Close / Reopen on the card: the card itself is updated by the notifier."""
 
         async def work(actor: Actor) -> None:
-            if action == "claim":
-                await self.desk.claim_ticket(ticket_id=ticket_id, actor=actor)
-            elif action == "close":
-                await self.desk.close_ticket(ticket_id=ticket_id, actor=actor)
-            elif action == "reopen":
-                await self.desk.reopen_ticket(ticket_id=ticket_id, actor=actor)
+            await self.desk.execute(CARD_COMMANDS[action](ticket_id), actor)
 
         await self._run(interaction, work, update=True, ticket_id=ticket_id)
 
     async def rate(self, interaction: discord.Interaction, ticket_id: str, stars: int) -> None:
         async def work(actor: Actor) -> None:
-            await self.desk.rate_ticket(ticket_id=ticket_id, rating=stars, actor=actor)
-            await self._answer(interaction, f"Thank you! You rated **{ticket_id}** {'★' * stars}{'☆' * (5 - stars)}.")
+            await self._answer_result(interaction, await self.desk.execute(Rate(ticket_id, stars), actor))
 
         await self._run(interaction, work, ticket_id=ticket_id)
 
@@ -302,10 +298,9 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
             query = render.query_of(embeds[0]) if embeds else None
             if not query:
                 raise InvalidInput("this search has expired; run /ticket search again")
-            if not actor.is_staff:
-                raise NotPermitted("only support staff can search all tickets")
-            embed, view = await self._search(actor, query, offset)
-            await interaction.edit_original_response(embed=embed, view=view)
+            page = await self.desk.execute(Search(query, PAGE_SIZE, offset), actor)
+            assert isinstance(page, Page)
+            await interaction.edit_original_response(embed=render.search_embed(page), view=_search_view(page))
 
         await self._run(interaction, work, update=True)
 
@@ -314,10 +309,11 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         try:
             actor = self._actor(interaction.user)
             command = interaction.command.name if interaction.command else ""
-            statuses: Any = Status.CLOSED if command == "reopen" else None
-            found = await self.desk.list_tickets(actor=actor, status=statuses, limit=100)
+            statuses = (Status.CLOSED,) if command == "reopen" else OPEN_STATUSES
+            page = await self.desk.execute(ListTickets(statuses, limit=100), actor)
+            assert isinstance(page, Page)
             text = typed.strip().lower()
-            hits = [t for t in found if text in t.id.lower() or text in t.subject.lower()][:25]
+            hits = [t for t in page.items if text in t.id.lower() or text in t.subject.lower()][:25]
             return [app_commands.Choice(name=render.choice_name(t), value=t.id) for t in hits]
         except TicketError:
             return []
@@ -338,35 +334,20 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
             return
         if not message.content.strip() and not message.attachments:
             return
-        ticket = await self.desk.find_ticket_by_link(
-            platform=PLATFORM,
-            channel_id=str(self.settings.support_channel_id),
-            thread_id=str(channel.id),
-            kind=THREAD_LINK,
-        )
-        if ticket is None:
+        ticket_id = await self._ticket_of_thread(channel.id)
+        if ticket_id is None:
             return
-        actor = self._actor(message.author)
-        if not actor.is_staff and not ticket.is_requester(actor):
-            await self._reply(message, NOT_IN_TICKET.format(ticket.id), ticket.id)
-            return
+        command = Reply(ticket_id, message.content, attachments_of(message), idempotency_key=message_key(message))
         try:
-            saved = await self.desk.add_message(
-                ticket_id=ticket.id,
-                actor=actor,
-                content=message.content,
-                attachments=attachments_of(message),
-                idempotency_key=message_key(message),
-            )
-        except TicketError as exc:
-            await self._reply(message, render.error_line(exc), ticket.id)
+            result = await self.desk.execute(command, self._actor(message.author))
+        except (NotFound, NotPermitted):  # the desk refused: in a thread they can see, "not found" would puzzle
+            await self._reply(message, NOT_IN_TICKET.format(ticket_id), ticket_id)
             return
-        if saved.ticket_id != ticket.id:
-            await self._reply(
-                message,
-                f"{ticket.id} was closed a while ago, so this opened a new ticket: **{saved.ticket_id}**.",
-                ticket.id,
-            )
+        except TicketError as exc:
+            await self._reply(message, render.error_line(exc), ticket_id)
+            return
+        if isinstance(result, Posted) and result.followed_up:
+            await self._reply(message, render.outcome(result), ticket_id)
 
     # ================================================================================ plumbing
     def _actor(self, user: discord.abc.User) -> Actor:
@@ -408,6 +389,22 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
             return False
         return True
 
+    async def _answer_result(self, interaction: discord.Interaction, result: Result) -> None:
+        """Render a command's result by its type."""
+        if isinstance(result, Changed | Posted):
+            await self._answer(interaction, render.outcome(result))
+        elif isinstance(result, Shown):
+            now = self.desk.clock.now()
+            await self._answer(interaction, embed=render.status_embed(result.ticket, result.thread, now))
+        elif isinstance(result, Page) and result.query is not None:
+            await self._answer(interaction, embed=render.search_embed(result), view=_search_view(result))
+        elif isinstance(result, Page):
+            await self._answer(interaction, embed=render.ticket_list_embed(result.items, "Tickets"))
+        elif isinstance(result, Stats):
+            await self._answer(interaction, embed=render.stats_embed(result))
+        else:
+            raise TypeError(f"no Discord answer for {type(result).__name__}")
+
     async def _answer(
         self,
         interaction: discord.Interaction,
@@ -433,32 +430,58 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         )
         await answer_privately(interaction, text)
 
+    async def _wait_for_thread(self, ticket_id: str) -> Link | str | None:
+        """The new ticket's thread link once its card is up (made by the outbox, on any replica); the reason
+        this process failed to make it; or None after ``THREAD_WAIT`` seconds."""
+        news = self.notifier.news
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + THREAD_WAIT
+        with news.watch(ticket_id) as changed:
+            while True:
+                changed.clear()
+                link = await self.desk.queries.link(ticket_id, PLATFORM, THREAD_LINK)
+                if link is not None and link.message_id:
+                    return link
+                failure = news.failure(ticket_id)
+                if failure is not None:
+                    return failure
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return None
+                with contextlib.suppress(TimeoutError):  # woken by this process's notifier, else poll
+                    await asyncio.wait_for(changed.wait(), min(remaining, THREAD_POLL))
+
+    async def _ticket_of_thread(self, channel_id: int) -> str | None:
+        """Which ticket a thread belongs to (routing by the saved link; the desk decides who may act)."""
+        ticket = await self.desk.queries.ticket_by_link(
+            platform=PLATFORM,
+            channel_id=str(self.settings.support_channel_id),
+            thread_id=str(channel_id),
+            kind=THREAD_LINK,
+        )
+        return ticket.id if ticket is not None else None
+
     async def _ticket_id(self, interaction: discord.Interaction, given: str | None) -> str:
         if given:
             return given
         channel = interaction.channel
         if channel is not None and self.settings.support_channel_id is not None:
-            ticket = await self.desk.find_ticket_by_link(
-                platform=PLATFORM,
-                channel_id=str(self.settings.support_channel_id),
-                thread_id=str(channel.id),
-                kind=THREAD_LINK,
-            )
-            if ticket is not None:
-                return ticket.id
+            found = await self._ticket_of_thread(channel.id)
+            if found is not None:
+                return found
         raise InvalidInput("give a ticket id (like TKT-B3X9C), or run this inside the ticket's thread")
 
-    async def _search(self, actor: Actor, query: str, offset: int) -> tuple[discord.Embed, discord.ui.View]:
-        page = await self.desk.search(query=query, actor=actor, limit=PAGE_SIZE, offset=offset)
-        embed = render.search_embed(query, page.items, page.total, offset, PAGE_SIZE)
-        return embed, views.search_view(offset, page.total, PAGE_SIZE)
-
     async def _reply(self, message: discord.Message, text: str, ticket_id: str) -> None:
+        """Answer in the thread (a person's message, not an outbox step: a failure is only logged)."""
         try:
-            await self.notifier.pacer.wait()
-            await message.reply(text, mention_author=False, allowed_mentions=render.NO_MENTIONS)
+            async with self.notifier.pace:
+                await message.reply(text, mention_author=False, allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("discord: could not answer in the thread of %s: %s", ticket_id, describe_http_error(exc))
+
+
+def _search_view(page: Page) -> discord.ui.View:
+    return views.search_view(page.offset, page.total, page.limit)
 
 
 def _name(interaction: discord.Interaction) -> str:

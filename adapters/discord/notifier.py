@@ -1,15 +1,20 @@
-"""The ``discord`` outbox consumer: domain events → Discord calls.
+"""The ``discord`` outbox consumer: domain events → Discord calls, each non-idempotent one done once.
 
 - ``TicketOpened``: a private thread in the support channel with the pinned card (for tickets from any
   platform). Three REST calls: create the thread, post the card mentioning the requester (the mention adds
   them to the private thread), pin it.
 - ``MessageAdded``: messages from other platforms are posted in the thread under the author's name and
   platform, mentions disabled; Discord's own messages, internal notes and system lines are not echoed.
-- ``StatusChanged`` / ``TicketUpdated``: the card is edited in place (never the thread name). Closing posts
-  the rating prompt and transcripts, then archives and locks the thread; reopening unarchives it.
+- ``StatusChanged`` / ``TicketUpdated`` / ``TicketRated``: the card is edited in place (never the thread
+  name). Closing edits the card, posts the closing message with the rating prompt, the transcript to the
+  log channel and to the requester, then archives and locks the thread; reopening unarchives it.
 
-Delivery is at-least-once, so each step is idempotent or guarded: a thread is created only when the
-ticket has no thread link, and the link is saved as soon as the thread exists.
+Delivery is at least once and replicas share the outbox, so every step that must not be repeated runs under
+``desk.deliveries.once``: the thread under a claim keyed by the ticket (two replicas racing make one thread),
+its card likewise, a relayed message under its message, each closing step under its event. A failed step
+raises, the outbox retries the event, and the steps already done are skipped. Discord's definitive "never"
+(the requester's DMs are closed) is recorded as the step's result and logged. Reads go through
+``desk.queries`` (the ticket as it is now, so a late event still shows the truth).
 """
 
 from __future__ import annotations
@@ -17,66 +22,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
+from typing import Any
 
 import discord
+from aiolimiter import AsyncLimiter
+from cachetools import TTLCache
 
 from adapters.discord import render, views
+from adapters.discord.settings import DiscordSettings
 from adapters.discord.translate import PLATFORM, THREAD_LINK
-from bot.settings import DiscordSettings
 from core.desk import Desk
 from core.events import Event, MessageAdded, StatusChanged, TicketOpened, TicketRated, TicketUpdated
-from core.model import Actor, Link, Message, Role, Status, Ticket
+from core.model import Link, Message, Role, Status, Ticket
 from core.ports import RetryLater
 
 log = logging.getLogger(__name__)
 
 ARCHIVED_THREAD = 50083  # "Operation not allowed on an archived thread"
-UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
+UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, UNKNOWN_USER = 10003, 10008, 10013
+CANNOT_DM = 50007  # the user does not accept direct messages from the server's members
+NEVER_DELIVERABLE = {CANNOT_DM, UNKNOWN_USER}
+READY_WAIT = 5.0  # seconds a delivery waits for the gateway connection before it is postponed
 
 
-class KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it (no growth with tickets)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def __call__(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-class RestPacer:
-    """Spaces REST calls evenly so one bot stays under Discord's global limit (50 requests/s).
+def pacer(per_second: float) -> AbstractAsyncContextManager[None]:
+    """``async with pace:`` before each REST call keeps one bot under Discord's global limit (50/s).
 
     discord.py only reacts to 429s, and a burst of hundreds of calls (100 tickets opened at once) makes it
-    retry in herds until it gives up after five tries. Reserving evenly spaced slots avoids the 429s.
+    retry in herds. A leaky bucket of size one spaces the calls evenly at ``per_second`` (0 = no pacing).
     Interaction answers (callbacks, follow-ups) are exempt from the limit and are not paced.
     """
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    if per_second <= 0:
+        return contextlib.nullcontext()
+    return AsyncLimiter(1, 1 / per_second)
 
 
 def describe_http_error(exc: discord.HTTPException) -> str:
@@ -84,41 +65,91 @@ def describe_http_error(exc: discord.HTTPException) -> str:
     reasons = {
         50013: "the bot is missing permissions",
         50001: "the bot cannot access that channel",
-        10003: "the channel does not exist (check the configured channel ids)",
+        UNKNOWN_CHANNEL: "the channel does not exist (check the configured channel ids)",
         160006: "the server has too many active threads",
         ARCHIVED_THREAD: "the thread is archived",
-        50007: "the user does not accept direct messages",
+        CANNOT_DM: "the user does not accept direct messages",
+        UNKNOWN_USER: "the user does not exist",
     }
     if isinstance(exc, discord.RateLimited) or exc.status == 429:
         return "Discord is rate limiting the bot"
     return reasons.get(exc.code, f"Discord answered {exc.status} (code {exc.code})")
 
 
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return describe_http_error(exc)
+    if isinstance(exc, discord.RateLimited):
+        return "Discord is rate limiting the bot"
+    return "something went wrong on our side"
+
+
+class ThreadNews:
+    """What this process learnt while placing a ticket's thread, for the cog waiting to answer the requester.
+
+    A hint only (another replica may do the work, so the cog also polls the thread link): waiters are woken
+    when a placement here finishes or fails, and a failure's reason is kept a few minutes to explain it.
+    """
+
+    def __init__(self) -> None:
+        self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._failures: TTLCache[str, str] = TTLCache(maxsize=1024, ttl=300)
+
+    def placed(self, ticket_id: str) -> None:
+        self._failures.pop(ticket_id, None)
+        self._wake(ticket_id)
+
+    def failed(self, ticket_id: str, why: str) -> None:
+        self._failures[ticket_id] = why
+        self._wake(ticket_id)
+
+    def failure(self, ticket_id: str) -> str | None:
+        return self._failures.get(ticket_id)
+
+    @contextlib.contextmanager
+    def watch(self, ticket_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever news about ``ticket_id`` arrives while the block runs."""
+        event = asyncio.Event()
+        self._watchers.setdefault(ticket_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            watchers = self._watchers.get(ticket_id, set())
+            watchers.discard(event)
+            if not watchers:
+                self._watchers.pop(ticket_id, None)
+
+    def _wake(self, ticket_id: str) -> None:
+        for event in self._watchers.get(ticket_id, ()):
+            event.set()
+
+
 class DiscordNotifier:
-    """Implements ``core.ports.Notifier``; also used directly by the cog to create a thread at once."""
+    """Implements ``core.ports.Notifier`` (outbox consumer ``discord``)."""
 
     name = PLATFORM
 
-    def __init__(self, bot: discord.Client, desk: Desk, settings: DiscordSettings, pacer: RestPacer) -> None:
+    def __init__(self, bot: discord.Client, desk: Desk, settings: DiscordSettings) -> None:
         self.bot = bot
         self.desk = desk
+        self.queries = desk.queries
+        self.deliveries = desk.deliveries
         self.settings = settings
-        self.pacer = pacer
-        self._locks = KeyedLocks()
+        self.pace = pacer(settings.rest_per_second)
+        self.news = ThreadNews()
 
     # ------------------------------------------------------------------------------ entry point
     async def notify(self, event: Event) -> None:
-        if not self.bot.is_ready():
-            raise RetryLater(2.0, "the Discord bot is not connected yet")
+        await self._connected()
         try:
             if isinstance(event, TicketOpened):
-                await self.ensure_thread(await self.desk.load_ticket(event.ticket_id))
+                await self.place(event.ticket_id)
             elif isinstance(event, MessageAdded):
                 await self._message_added(event)
             elif isinstance(event, StatusChanged):
                 await self._status_changed(event)
             elif isinstance(event, TicketUpdated | TicketRated):
-                await self.refresh_card(event.ticket_id)
+                await self._refresh_card(event.ticket_id)
             else:  # a new core event this adapter does not show (yet): delivered as a no-op, visibly
                 log.info("discord: no Discord rendering for %s events", event.name)
         except discord.RateLimited as exc:
@@ -133,16 +164,39 @@ class DiscordNotifier:
             )
             raise
 
+    async def _connected(self) -> None:
+        """Wait briefly for the gateway (a delivery at start-up would otherwise be postponed a whole backoff)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_WAIT
+        while not self.bot.is_ready():
+            if self.bot.is_closed() or loop.time() > deadline:
+                raise RetryLater(2.0, "the Discord bot is not connected")
+            await asyncio.sleep(0.05)
+
     # ------------------------------------------------------------------------------ threads and cards
-    async def ensure_thread(self, ticket: Ticket) -> Link:
-        """The ticket's private thread and pinned card, created once (concurrent callers wait)."""
-        async with self._locks(ticket.id):
-            link = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=THREAD_LINK)
-            if link is not None and link.message_id:
-                return link
+    async def place(self, ticket_id: str) -> Link:
+        """The ticket's private thread with its pinned card, made once whoever asks first (any event, any
+        replica). The cog waits for the link this saves to answer the requester."""
+        link = await self.queries.link(ticket_id, PLATFORM, THREAD_LINK)
+        if link is not None and link.message_id:
+            return link
+        try:
             if link is None:
-                parent = await self._support_channel()
-                await self.pacer.wait()
+                link = await self._new_thread(ticket_id, "thread")
+            link = await self._new_card(link, f"card:{link.thread_id}")
+        except RetryLater:
+            raise
+        except Exception as exc:
+            self.news.failed(ticket_id, describe(exc))
+            raise
+        self.news.placed(ticket_id)
+        return link
+
+    async def _new_thread(self, ticket_id: str, step: str) -> Link:
+        async def create() -> str:
+            ticket = await self.queries.ticket(ticket_id)
+            parent = await self._support_channel()
+            async with self.pace:
                 thread = await parent.create_thread(
                     name=render.thread_name(ticket),
                     type=discord.ChannelType.private_thread,
@@ -150,180 +204,200 @@ class DiscordNotifier:
                     auto_archive_duration=10080,
                     reason=f"ticket {ticket.id}",
                 )
-                link = Link(ticket.id, PLATFORM, THREAD_LINK, str(parent.id), str(thread.id))
-                await self.desk.save_link(link)  # before anything else can fail: never a second thread
-            ticket = await self.desk.load_ticket(ticket.id)  # the state now, not when the event was made
-            description = await self._description(ticket.id)
-            await self.pacer.wait()
-            card = await self._thread(link).send(
-                content=render.opening_content(ticket),
-                embed=render.ticket_embed(ticket, description),
-                view=views.card_view(ticket),
-                allowed_mentions=self._requester_mention(ticket),
-            )
-            link = replace(link, message_id=str(card.id))
-            await self.desk.save_link(link)
-            try:
-                await self.pacer.wait()
-                await card.pin(reason=f"ticket {ticket.id}")
-            except discord.HTTPException as exc:  # the card works unpinned; say so and go on
-                log.warning("discord: could not pin the card of %s: %s", ticket.id, describe_http_error(exc))
-            return link
+            return str(thread.id)
 
-    async def refresh_card(self, ticket_id: str) -> None:
+        thread_id = await self._once(f"ticket:{ticket_id}", step, create)
+        link = Link(ticket_id, PLATFORM, THREAD_LINK, str(self.settings.support_channel_id), thread_id)
+        await self.deliveries.save_link(link)  # the thread is the ticket's from now on, card or not
+        return link
+
+    async def _new_card(self, link: Link, step: str) -> Link:
+        ticket_id = link.ticket_id
+
+        async def post() -> str:
+            ticket = await self.queries.ticket(ticket_id)  # the state now, not when the event was made
+            async with self.pace:
+                card = await self._thread(link).send(
+                    content=render.opening_content(ticket),
+                    embed=await self._card_embed(ticket),
+                    view=views.card_view(ticket),
+                    allowed_mentions=self._requester_mention(ticket),
+                )
+            return str(card.id)
+
+        card_id = await self._once(f"ticket:{ticket_id}", step, post)
+        async with self.pace:  # pinning again is harmless: a retry after a failed pin just pins
+            await self._thread(link).get_partial_message(int(card_id)).pin(reason=f"ticket {ticket_id}")
+        link = replace(link, message_id=card_id)
+        await self.deliveries.save_link(link)
+        return link
+
+    async def _refresh_card(self, ticket_id: str) -> None:
         """Edit the pinned card in place. Closed tickets' threads are archived: their card was set on close."""
-        ticket = await self.desk.load_ticket(ticket_id)
-        link = await self.desk.get_link(ticket_id=ticket_id, platform=PLATFORM, kind=THREAD_LINK)
-        if link is None or not link.message_id:
-            await self.ensure_thread(ticket)
-            return
-        if ticket.status is Status.CLOSED:
-            return
-        await self._edit_card(ticket, link)
+        link = await self.place(ticket_id)
+        ticket = await self.queries.ticket(ticket_id)
+        if ticket.status is not Status.CLOSED:
+            await self._edit_card(ticket, link)
 
-    async def _edit_card(self, ticket: Ticket, link: Link) -> None:
+    async def _edit_card(self, ticket: Ticket, link: Link) -> Link:
+        """Edit the card (idempotent); a thread or card deleted by hand is made again (links are re-creatable).
+        Returns the link as it is afterwards."""
         assert link.message_id is not None
         card = self._thread(link).get_partial_message(int(link.message_id))
-        embed = render.ticket_embed(ticket, await self._description(ticket.id))
         try:
-            await self.pacer.wait()
-            await card.edit(embed=embed, view=views.card_view(ticket))
+            async with self.pace:
+                await card.edit(embed=await self._card_embed(ticket), view=views.card_view(ticket))
         except discord.NotFound as exc:
-            if exc.code not in (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE):
-                raise
-            # the thread or card was deleted by hand: links are re-creatable, so make a new one
-            log.warning("discord: the thread of %s is gone; creating a new one", ticket.id)
-            await self.desk.save_link(replace(link, message_id=None))
             if exc.code == UNKNOWN_CHANNEL:
-                await self._recreate_thread(ticket)
-            else:
-                await self.ensure_thread(ticket)
+                log.warning("discord: the thread of %s is gone; creating a new one", ticket.id)
+                replacement = await self._new_thread(ticket.id, f"thread:replacing:{link.thread_id}")
+                return await self._new_card(replacement, f"card:{replacement.thread_id}")
+            if exc.code == UNKNOWN_MESSAGE:
+                log.warning("discord: the card of %s is gone; posting a new one", ticket.id)
+                return await self._new_card(replace(link, message_id=None), f"card:replacing:{link.message_id}")
+            raise
+        return link
 
-    async def _recreate_thread(self, ticket: Ticket) -> None:
-        async with self._locks(ticket.id):
-            link = await self.desk.get_link(ticket_id=ticket.id, platform=PLATFORM, kind=THREAD_LINK)
-            if link is not None and not link.message_id:
-                parent = await self._support_channel()
-                await self.pacer.wait()
-                thread = await parent.create_thread(
-                    name=render.thread_name(ticket), type=discord.ChannelType.private_thread, invitable=False
-                )
-                await self.desk.save_link(replace(link, channel_id=str(parent.id), thread_id=str(thread.id)))
-        await self.ensure_thread(ticket)
+    async def _card_embed(self, ticket: Ticket) -> discord.Embed:
+        return render.ticket_embed(ticket, await self.queries.description(ticket.id), self.desk.clock.now())
 
     # ------------------------------------------------------------------------------ events
     async def _message_added(self, event: MessageAdded) -> None:
-        if event.internal or event.role == Role.SYSTEM.value or event.actor.platform == PLATFORM:
+        if event.internal or event.role is Role.SYSTEM or event.actor.platform == PLATFORM:
             return  # notes stay internal; system lines show on the card; Discord messages are already there
-        message = await self.desk.get_message(event.message_id)
-        link = await self.ensure_thread(await self.desk.load_ticket(event.ticket_id))
-        await self._post(link, render.relay_text(message))
+        link = await self.place(event.ticket_id)
+        message = await self.queries.message(event.message_id)
+        await self._once(f"message:{message.id}", "relay", lambda: self._post(link, render.relay_text(message)))
 
     async def _status_changed(self, event: StatusChanged) -> None:
-        ticket = await self.desk.load_ticket(event.ticket_id)
-        link = await self.ensure_thread(ticket)
-        if event.new == Status.CLOSED.value:
-            await self._closed(ticket, link, event.actor)
-        elif event.old == Status.CLOSED.value:
-            await self._reopened(ticket, link, event.actor)
+        link = await self.place(event.ticket_id)
+        ticket = await self.queries.ticket(event.ticket_id)
+        if event.closed:
+            await self._closed(event, ticket, link)
+        elif event.old is Status.CLOSED:
+            await self._reopened(event, ticket, link)
         elif ticket.status is not Status.CLOSED:
             await self._edit_card(ticket, link)
 
-    async def _closed(self, ticket: Ticket, link: Link, closer: Actor) -> None:
-        """Card, rating prompt, transcripts, then archive and lock. Each step is guarded: a failure is logged
-        with the ticket id and the rest still happens (a retry would repeat the steps that worked)."""
-        thread_messages = await self.desk.get_thread(ticket_id=ticket.id, actor=Actor.system())
-        reason = _close_reason(ticket, thread_messages)
+    async def _closed(self, event: StatusChanged, ticket: Ticket, link: Link) -> None:
+        """Card, closing message with the rating prompt, transcripts, then archive and lock — each once for
+        this event. A failing step raises: the outbox retries the event and the steps done are skipped."""
+        key = event.event_id
+        reason = event.reason if event.reason is not None else ticket.close_reason
         ask_rating = ticket.requester.platform == PLATFORM and ticket.rating is None
-        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("update the card", lambda: self._edit_card(ticket, link)),
-            ("post the closing message", lambda: self._closing_message(ticket, link, closer, reason, ask_rating)),
-            ("post the transcript to the log channel", lambda: self._log_transcript(ticket, thread_messages, closer)),
-            ("send the transcript to the requester", lambda: self._dm_transcript(ticket, thread_messages)),
-            ("archive the thread", lambda: self._set_archived(link, True)),
-        ]
-        for what, step in steps:
-            try:
-                await step()
-            except discord.HTTPException as exc:
-                log.warning(
-                    "discord: could not %s for %s: %s",
-                    what,
-                    ticket.id,
-                    describe_http_error(exc),
-                    extra={"ticket_id": ticket.id},
-                )
+        thread = await self.queries.thread(ticket.id, include_internal=True)  # the staff copy, for the log
 
-    async def _reopened(self, ticket: Ticket, link: Link, actor: Actor) -> None:
-        await self._set_archived(link, False)
-        await self._edit_card(ticket, link)
-        await self._post(link, f"🔓 **{ticket.id}** was reopened by {render.who(actor)}.")
+        async def card() -> str:
+            return (await self._edit_card(ticket, link)).thread_id or ""
+
+        thread_id = await self._once(key, "close:card", card)
+        link = replace(link, thread_id=thread_id or link.thread_id)  # the card step may have made a new thread
+
+        async def closing_message() -> str:
+            text = render.closing_text(ticket, event.actor, reason, ask_rating=ask_rating)
+            rating = views.rating_view(ticket) if ask_rating else None
+            return await self._post(link, text, view=rating, mentions=self._requester_mention(ticket))
+
+        await self._once(key, "close:message", closing_message)
+
+        if self.settings.log_channel_id is not None:
+            log_channel = self.bot.get_partial_messageable(
+                self.settings.log_channel_id, guild_id=self.settings.guild_id
+            )
+
+            async def log_transcript() -> str:
+                async with self.pace:
+                    sent = await log_channel.send(
+                        render.transcript_caption(ticket, event.actor),
+                        files=render.transcript_files(ticket, thread),
+                        allowed_mentions=render.NO_MENTIONS,
+                    )
+                return str(sent.id)
+
+            await self._once(key, "close:transcript-log", log_transcript)
+
+        if self._dm_transcript_wanted(ticket):
+            public = [m for m in thread if not m.internal]
+            await self._once(key, "close:transcript-dm", lambda: self._dm_transcript(ticket, public))
+
+        async def archive() -> None:
+            await self._set_archived(link, True)
+
+        await self._once(key, "close:archive", archive)
+
+    async def _reopened(self, event: StatusChanged, ticket: Ticket, link: Link) -> None:
+        try:
+            await self._set_archived(link, False)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL:
+                raise
+            # the thread was deleted by hand: the card edit below makes a new one
+        if ticket.status is not Status.CLOSED:
+            link = await self._edit_card(ticket, link)
+        text = render.reopened_text(ticket, event.actor)
+        await self._once(event.event_id, "reopen:message", lambda: self._post(link, text))
 
     # ------------------------------------------------------------------------------ pieces
-    async def _closing_message(
-        self, ticket: Ticket, link: Link, closer: Actor, reason: str | None, ask_rating: bool
-    ) -> None:
-        text = render.closing_text(ticket, closer, reason, ask_rating=ask_rating)
-        mentions = self._requester_mention(ticket)
-        await self.pacer.wait()
-        if ask_rating:
-            await self._thread(link).send(text, view=views.rating_view(ticket), allowed_mentions=mentions)
-        else:
-            await self._thread(link).send(text, allowed_mentions=mentions)
+    def _dm_transcript_wanted(self, ticket: Ticket) -> bool:
+        requester = ticket.requester
+        return self.settings.transcript_to_requester and requester.platform == PLATFORM and requester.user_id.isdigit()
 
-    async def _log_transcript(self, ticket: Ticket, thread_messages: list[Message], closer: Actor) -> None:
-        if self.settings.log_channel_id is None:
-            return
-        channel = self.bot.get_partial_messageable(self.settings.log_channel_id, guild_id=self.settings.guild_id)
-        await self.pacer.wait()
-        await channel.send(
-            render.cut(
-                f"📄 Transcript of **{ticket.id}** — {render.one_line(ticket.subject, 150)} "
-                f"(closed by {render.who(closer)}; requester {render.who(ticket.requester)})",
-                render.CONTENT_MAX,
-            ),
-            files=render.transcript_files(ticket, thread_messages),
-            allowed_mentions=render.NO_MENTIONS,
-        )
-
-    async def _dm_transcript(self, ticket: Ticket, thread_messages: list[Message]) -> None:
-        if not self.settings.transcript_to_requester or ticket.requester.platform != PLATFORM:
-            return
-        public = [m for m in thread_messages if not m.internal]
+    async def _dm_transcript(self, ticket: Ticket, public: list[Message]) -> str:
+        """The requester's copy (no internal notes). DMs closed is a definitive answer: recorded, not retried."""
         try:
-            await self.pacer.wait()
-            user = await self.bot.create_dm(discord.Object(int(ticket.requester.user_id)))
-            await self.pacer.wait()
-            await user.send(
-                f"Your ticket **{ticket.id}** — {render.one_line(ticket.subject, 150)} — was closed. "
-                "Here is its transcript.",
-                files=render.transcript_files(ticket, public),
-                allowed_mentions=render.NO_MENTIONS,
-            )
-        except discord.Forbidden as exc:  # DMs closed: expected, never fatal
-            log.warning("discord: no transcript DM for %s: %s", ticket.id, describe_http_error(exc))
+            async with self.pace:
+                channel = await self.bot.create_dm(discord.Object(int(ticket.requester.user_id)))
+            async with self.pace:
+                sent = await channel.send(
+                    render.transcript_dm(ticket),
+                    files=render.transcript_files(ticket, public),
+                    allowed_mentions=render.NO_MENTIONS,
+                )
+        except discord.HTTPException as exc:
+            if exc.code not in NEVER_DELIVERABLE:
+                raise
+            why = describe_http_error(exc)
+            log.warning("discord: no transcript DM for %s: %s", ticket.id, why, extra={"ticket_id": ticket.id})
+            return f"never: {why}"
+        return str(sent.id)
 
     async def _set_archived(self, link: Link, archived: bool) -> None:
         thread = self.bot.get_channel(int(link.thread_id or 0))
         if not isinstance(thread, discord.Thread):
-            await self.pacer.wait()
-            fetched = await self.bot.fetch_channel(int(link.thread_id or 0))
-            assert isinstance(fetched, discord.Thread)
+            async with self.pace:
+                fetched = await self.bot.fetch_channel(int(link.thread_id or 0))
+            if not isinstance(fetched, discord.Thread):
+                raise RuntimeError(f"channel {link.thread_id} of {link.ticket_id} is not a thread")
             thread = fetched
         if thread.archived != archived or thread.locked != archived:
-            await self.pacer.wait()
-            await thread.edit(archived=archived, locked=archived)
+            async with self.pace:
+                await thread.edit(archived=archived, locked=archived)
 
-    async def _post(self, link: Link, text: str) -> None:
+    async def _post(
+        self,
+        link: Link,
+        text: str,
+        *,
+        view: discord.ui.View | None = None,
+        mentions: discord.AllowedMentions = render.NO_MENTIONS,
+    ) -> str:
+        """Post in the ticket's thread; returns the message id."""
+        kwargs: dict[str, Any] = {"allowed_mentions": mentions}
+        if view is not None:
+            kwargs["view"] = view
         try:
-            await self.pacer.wait()
-            await self._thread(link).send(text, allowed_mentions=render.NO_MENTIONS)
+            async with self.pace:
+                sent = await self._thread(link).send(text, **kwargs)
         except discord.HTTPException as exc:
             if exc.code != ARCHIVED_THREAD:
                 raise
             await self._set_archived(link, False)  # a reply reopened the ticket before its status event
-            await self.pacer.wait()
-            await self._thread(link).send(text, allowed_mentions=render.NO_MENTIONS)
+            async with self.pace:
+                sent = await self._thread(link).send(text, **kwargs)
+        return str(sent.id)
+
+    async def _once(self, key: str, step: str, do: Callable[[], Awaitable[str | None]]) -> str:
+        return await self.deliveries.once(key, f"{PLATFORM}:{step}", do) or ""
 
     def _thread(self, link: Link) -> discord.PartialMessageable:
         return self.bot.get_partial_messageable(
@@ -336,15 +410,11 @@ class DiscordNotifier:
             raise RuntimeError("TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID is not set")
         channel = self.bot.get_channel(channel_id)
         if channel is None:
-            await self.pacer.wait()
-            channel = await self.bot.fetch_channel(channel_id)
+            async with self.pace:
+                channel = await self.bot.fetch_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise RuntimeError(f"TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID {channel_id} is not a text channel")
         return channel
-
-    async def _description(self, ticket_id: str) -> str:
-        thread = await self.desk.get_thread(ticket_id=ticket_id, actor=Actor.system())
-        return next((m.body for m in thread if m.role is Role.REQUESTER and not m.internal), "")
 
     def _requester_mention(self, ticket: Ticket) -> discord.AllowedMentions:
         """Only the requester may be pinged (that is what adds them to the private thread)."""
@@ -353,12 +423,3 @@ class DiscordNotifier:
                 everyone=False, roles=False, replied_user=False, users=[discord.Object(int(ticket.requester.user_id))]
             )
         return render.NO_MENTIONS
-
-
-def _close_reason(ticket: Ticket, thread_messages: list[Message]) -> str | None:
-    for m in reversed(thread_messages):
-        if m.role is Role.SYSTEM and m.body.startswith("Closed: "):
-            if ticket.closed_at is None or m.created_at >= ticket.closed_at:
-                return m.body.removeprefix("Closed: ")
-            break
-    return None

@@ -1,22 +1,25 @@
 """Core objects → Discord text, embeds and transcript files. Pure functions; nothing here talks to Discord.
 
-Every string is cut to Discord's limits (2,000 per message; embed title 256, description 4,096, field
-1,024, 6,000 in total) so a long subject or body never turns into a 400. Relayed text is sent with
-``NO_MENTIONS``: nobody is pinged by what a user typed.
+Words come from ``core.render`` (platform names, people, roles, durations, SLA state, what a command changed,
+the transcript); this module only maps them to Discord: mentions, timestamp tags, embeds, Markdown escaping.
+Every string is cut to Discord's limits (2,000 per message; embed title 256, description 4,096, field 1,024,
+6,000 in total) so a long subject or body never turns into a 400. Relayed text is sent with ``NO_MENTIONS``:
+nobody is pinged by what a user typed.
 """
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Sequence
 from datetime import datetime
 
 import discord
 
+from core import render as words
+from core.commands import Changed, Page, Posted
+from core.events import AssigneeChanged, StatusChanged
 from core.model import Actor, Message, Role, Status, Ticket
 from core.stats import Stats
-from core.texts import duration
 
 CONTENT_MAX = 2000
 EMBED_TITLE_MAX = 256
@@ -27,7 +30,6 @@ THREAD_NAME_MAX = 100
 CHOICE_NAME_MAX = 100
 
 NO_MENTIONS = discord.AllowedMentions.none()
-PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "console": "console", "api": "API", "system": "ticketbot"}
 STATUS_COLOURS = {Status.OPEN: 0x3B82F6, Status.PENDING: 0xF59E0B, Status.CLOSED: 0x6B7280}
 STATUS_EMOJI = {Status.OPEN: "🟦", Status.PENDING: "🟧", Status.CLOSED: "⬜"}
 
@@ -47,22 +49,33 @@ def error_line(error: Exception | str) -> str:
     return cut("⚠️ " + one_line(str(error), 1900), CONTENT_MAX)
 
 
-def when(moment: datetime | None, style: str = "f") -> str:
-    """A Discord timestamp tag (rendered in the reader's own timezone)."""
+def stamp(moment: datetime | None, style: str = "f") -> str:
+    """A Discord timestamp tag: shown in the reader's own timezone, and live (``R`` counts as time passes)."""
     return f"<t:{int(moment.timestamp())}:{style}>" if moment else "—"
-
-
-def platform_name(platform: str) -> str:
-    return PLATFORM_NAMES.get(platform, platform)
 
 
 def who(actor: Actor | None) -> str:
     """A person as shown in embeds: a Discord mention (embeds never ping) or name and platform."""
-    if actor is None:
-        return "unassigned"
-    if actor.platform == "discord" and actor.user_id.isdigit():
+    if actor is not None and actor.platform == "discord" and actor.user_id.isdigit():
         return f"<@{actor.user_id}>"
-    return f"{cut(actor.display, 80)} ({platform_name(actor.platform)})"
+    return cut(words.person(actor), 100)
+
+
+def outcome(result: Changed | Posted) -> str:
+    """The ephemeral answer to a command that changed something: ``core.render``'s words, Markdown-escaped."""
+    if isinstance(result, Posted):
+        text = words.post_words(result)
+        emoji = "📝" if result.message.internal else ""
+    else:
+        text = words.change_words(result)
+        first = result.events[0] if result.events else None
+        emoji = ""
+        if isinstance(first, StatusChanged):
+            emoji = "🔒" if first.closed else "🔓" if first.reopened else ""
+        elif isinstance(first, AssigneeChanged):
+            emoji = "🙋"
+    line = discord.utils.escape_markdown(one_line(text, 1900))
+    return cut(f"{emoji} {line}" if emoji else line, CONTENT_MAX)
 
 
 def thread_name(ticket: Ticket) -> str:
@@ -70,15 +83,22 @@ def thread_name(ticket: Ticket) -> str:
     return cut(f"{ticket.id} {ticket.subject}", THREAD_NAME_MAX)
 
 
-def sla_text(ticket: Ticket) -> str:
-    if ticket.status is Status.CLOSED or ticket.sla_due_at is None:
-        return "—"
+def sla_text(ticket: Ticket, now: datetime) -> str:
+    """The SLA state in words (``core.render.sla_state``): paused, closed, overdue by…; while the clock runs,
+    the due time as live Discord tags, because a card is only edited on changes and "due in 2 h" would go
+    stale on it."""
+    state = words.sla_state(ticket, now)
+    due = ticket.sla_due_at
+    if ticket.status is not Status.OPEN or due is None:
+        return state  # "paused — waiting on the requester", or "—" once closed
+    if words.sla_overdue(ticket, now):
+        return f"⚠️ {state} (due {stamp(due, 'R')})"
     if ticket.sla_breached:
-        return f"⚠️ breached ({when(ticket.sla_due_at, 'R')})"
-    return f"{when(ticket.sla_due_at, 'f')} ({when(ticket.sla_due_at, 'R')})"
+        return f"⚠️ breached (due {stamp(due, 'R')})"
+    return f"{stamp(due, 'f')} ({stamp(due, 'R')})"
 
 
-def ticket_embed(ticket: Ticket, description: str = "") -> discord.Embed:
+def ticket_embed(ticket: Ticket, description: str, now: datetime) -> discord.Embed:
     """The ticket card pinned at the top of its thread (edited in place on every change)."""
     embed = discord.Embed(
         title=cut(f"{ticket.id} · {ticket.subject}", EMBED_TITLE_MAX),
@@ -91,10 +111,12 @@ def ticket_embed(ticket: Ticket, description: str = "") -> discord.Embed:
     embed.add_field(name="Category", value=cut(ticket.category, 100))
     embed.add_field(name="Requester", value=who(ticket.requester))
     embed.add_field(name="Assignee", value=who(ticket.assignee))
-    embed.add_field(name="SLA due", value=sla_text(ticket))
+    embed.add_field(name="SLA due", value=sla_text(ticket, now))
     if ticket.rating is not None:
-        embed.add_field(name="Rating", value="★" * ticket.rating + "☆" * (5 - ticket.rating))
-    footer = f"Opened via {platform_name(ticket.requester.platform)}"
+        embed.add_field(name="Rating", value=words.stars(ticket.rating))
+    if ticket.status is Status.CLOSED and ticket.close_reason:
+        embed.add_field(name="Close reason", value=cut(ticket.close_reason, 500), inline=False)
+    footer = f"Opened via {words.platform_name(ticket.requester.platform)}"
     if ticket.reopened_from:
         footer += f" · follow-up of {ticket.reopened_from}"
     embed.set_footer(text=footer)
@@ -105,22 +127,23 @@ def opening_content(ticket: Ticket) -> str:
     """The text above the card: mentioning the requester is what adds them to the private thread."""
     if ticket.requester.platform == "discord":
         return f"<@{ticket.requester.user_id}>, this is your private ticket thread. Support will answer here."
-    return f"New ticket from {cut(ticket.requester.display, 80)} ({platform_name(ticket.requester.platform)})."
+    return cut(f"New ticket from {words.person(ticket.requester)}.", CONTENT_MAX)
 
 
 def attachment_lines(message: Message) -> list[str]:
     lines = []
     for att in message.attachments:
-        size = f", {_size(att.size)}" if att.size is not None else ""
+        size = f", {words.file_size(att.size)}" if att.size is not None else ""
         label = cut(att.name, 100) + size
-        lines.append(f"📎 [{_md_link_text(label)}]({att.url})" if att.url else f"📎 {label}")
+        url = words.web_url(att.url)
+        lines.append(f"📎 [{_md_link_text(label)}]({url})" if url else f"📎 {label}")
     return lines
 
 
 def relay_text(message: Message) -> str:
     """A message from another platform as posted in the Discord thread: author, platform, role, text."""
-    role = {Role.STAFF: "support", Role.REQUESTER: "requester", Role.SYSTEM: "system"}[message.role]
-    head = f"**{_md_escape(cut(message.author.display, 80))}** · {platform_name(message.source_platform)} · {role}"
+    platform = words.platform_name(message.source_platform)
+    head = f"**{_md_escape(cut(message.author.display, 80))}** · {platform} · {words.role_name(message)}"
     body = "\n".join([message.body, *attachment_lines(message)]).strip()
     return cut(f"{head}\n{body}", CONTENT_MAX)
 
@@ -133,6 +156,10 @@ def closing_text(ticket: Ticket, closer: Actor, reason: str | None, *, ask_ratin
         text += f"\n<@{ticket.requester.user_id}>, how did we do? Rate this ticket from 1 to 5."
     text += "\nStaff (or you) can reopen it with the Reopen button or `/ticket reopen`."
     return cut(text, CONTENT_MAX)
+
+
+def reopened_text(ticket: Ticket, actor: Actor) -> str:
+    return f"🔓 **{ticket.id}** was reopened by {who(actor)}."
 
 
 def ticket_line(ticket: Ticket) -> str:
@@ -149,13 +176,13 @@ def ticket_list_embed(tickets: Sequence[Ticket], title: str, empty: str = "No ti
     return fit(discord.Embed(title=cut(title, EMBED_TITLE_MAX), description=_fit_lines(lines) or empty))
 
 
-def status_embed(ticket: Ticket, thread: Sequence[Message]) -> discord.Embed:
+def status_embed(ticket: Ticket, thread: Sequence[Message], now: datetime) -> discord.Embed:
     """``/ticket status``: the card plus the last few messages."""
     first = next((m.body for m in thread if m.role is Role.REQUESTER), "")
-    embed = ticket_embed(ticket, first)
+    embed = ticket_embed(ticket, first, now)
     recent = [
         f"{'🔒 ' if m.internal else ''}**{_md_escape(cut(m.author.display, 40))}** "
-        f"({platform_name(m.source_platform)}): {one_line(m.body, 150)}"
+        f"({words.platform_name(m.source_platform)}): {one_line(m.body, 150)}"
         for m in list(thread)[-5:]
     ]
     if recent:
@@ -163,15 +190,16 @@ def status_embed(ticket: Ticket, thread: Sequence[Message]) -> discord.Embed:
     return fit(embed)
 
 
-def search_embed(query: str, items: Sequence[Ticket], total: int, offset: int, page_size: int) -> discord.Embed:
-    pages = max(1, -(-total // page_size))
-    page = offset // page_size + 1
+def search_embed(page: Page) -> discord.Embed:
+    """One page of search results; the query is kept in a field so the page buttons can read it back."""
+    pages = max(1, -(-page.total // page.limit))
+    count = f"more than {page.total}" if page.total_capped else str(page.total)
     embed = discord.Embed(
-        title=f"Search: {total} result{'s' if total != 1 else ''}",
-        description=_fit_lines([ticket_line(t) for t in items]) or "Nothing matches.",
+        title=f"Search: {count} result{'s' if page.total != 1 or page.total_capped else ''}",
+        description=_fit_lines([ticket_line(t) for t in page.items]) or "Nothing matches.",
     )
-    embed.add_field(name="Query", value=cut(query, EMBED_FIELD_MAX), inline=False)
-    embed.set_footer(text=f"Page {page}/{pages}")
+    embed.add_field(name="Query", value=cut(page.query or "", EMBED_FIELD_MAX), inline=False)
+    embed.set_footer(text=f"Page {page.page_number}/{pages}")
     return fit(embed)
 
 
@@ -189,7 +217,7 @@ def stats_embed(stats: Stats) -> discord.Embed:
     embed.add_field(name="Closed", value=str(stats.closed))
     embed.add_field(
         name="Response",
-        value=f"first: {duration(stats.avg_first_response)}\nresolution: {duration(stats.avg_resolution)}",
+        value=f"first: {words.duration(stats.avg_first_response)}\nresolution: {words.duration(stats.avg_resolution)}",
     )
     sla = f"{stats.sla_attainment:.0%}" if stats.sla_attainment is not None else "—"
     csat = f"{stats.csat_average:.2f} / 5 ({stats.csat_count})" if stats.csat_average is not None else "—"
@@ -232,88 +260,30 @@ def choice_name(ticket: Ticket) -> str:
     return cut(f"{ticket.id} · {ticket.status.value} · {ticket.subject}", CHOICE_NAME_MAX)
 
 
-# ---------------------------------------------------------------------------------- transcripts
-def _role_label(message: Message) -> str:
-    if message.internal:
-        return "internal note"
-    return {Role.REQUESTER: "requester", Role.STAFF: "support", Role.SYSTEM: "system"}[message.role]
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
-
-
-def _plain_person(actor: Actor | None) -> str:
-    return "unassigned" if actor is None else f"{actor.display} ({platform_name(actor.platform)})"
-
-
-def transcript_markdown(ticket: Ticket, thread: Sequence[Message]) -> str:
-    lines = [
-        f"# {ticket.id} — {ticket.subject}",
-        "",
-        f"- Requester: {_plain_person(ticket.requester)}",
-        f"- Assignee: {_plain_person(ticket.assignee)}",
-        f"- Category: {ticket.category} · Priority: {ticket.priority.value} · Status: {ticket.status.value}",
-        f"- Opened: {_iso(ticket.created_at)} · Closed: {_iso(ticket.closed_at)}",
+def transcript_files(ticket: Ticket, thread: Sequence[Message]) -> list[discord.File]:
+    """``core.render.transcript`` in both formats as upload-ready files (fresh objects: a File is sent once)."""
+    return [
+        discord.File(
+            io.BytesIO(words.transcript(ticket, thread, fmt=fmt).encode()), filename=f"{ticket.id}-transcript.{fmt}"
+        )
+        for fmt in ("md", "html")
     ]
-    if ticket.rating is not None:
-        lines.append(f"- Rating: {ticket.rating}/5")
-    lines += ["", "## Conversation", ""]
-    for m in thread:
-        lines.append(
-            f"**{m.author.display}** ({_role_label(m)}, {platform_name(m.source_platform)}) — {_iso(m.created_at)}"
-        )
-        lines.append("")
-        lines.append(m.body or "")
-        for att in m.attachments:
-            size = f", {_size(att.size)}" if att.size is not None else ""
-            kind = f", {att.content_type}" if att.content_type else ""
-            lines.append(f"- Attachment: [{att.name}]({att.url}){size}{kind}")
-        lines.append("")
-    return "\n".join(lines)
 
 
-def transcript_html(ticket: Ticket, thread: Sequence[Message]) -> str:
-    e = html.escape
-    rows = []
-    for m in thread:
-        files = "".join(
-            f'<li><a href="{e(a.url, quote=True)}">{e(a.name)}</a>'
-            f"{e(', ' + _size(a.size)) if a.size is not None else ''}"
-            f"{e(', ' + a.content_type) if a.content_type else ''}</li>"
-            for a in m.attachments
-        )
-        rows.append(
-            f'<article class="msg {e(_role_label(m).replace(" ", "-"))}">'
-            f"<header><strong>{e(m.author.display)}</strong> "
-            f"<span>{e(_role_label(m))} · {e(platform_name(m.source_platform))} · "
-            f"{e(_iso(m.created_at))}</span></header>"
-            f"<p>{e(m.body or '').replace(chr(10), '<br>')}</p>" + (f"<ul>{files}</ul>" if files else "") + "</article>"
-        )
-    rating = f"<li>Rating: {ticket.rating}/5</li>" if ticket.rating is not None else ""
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{e(ticket.id)} — {e(ticket.subject)}</title>"
-        "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
-        ".msg{border-left:3px solid #3b82f6;padding:.25rem .75rem;margin:1rem 0}"
-        ".msg.support{border-color:#10b981}.msg.internal-note{border-color:#f59e0b;background:#fffbeb}"
-        ".msg.system{border-color:#9ca3af}header span{color:#6b7280;font-size:.85em}</style></head><body>"
-        f"<h1>{e(ticket.id)} — {e(ticket.subject)}</h1><ul>"
-        f"<li>Requester: {e(_plain_person(ticket.requester))}</li>"
-        f"<li>Assignee: {e(_plain_person(ticket.assignee))}</li>"
-        f"<li>Category: {e(ticket.category)} · Priority: {e(ticket.priority.value)} · "
-        f"Status: {e(ticket.status.value)}</li>"
-        f"<li>Opened: {e(_iso(ticket.created_at))} · Closed: {e(_iso(ticket.closed_at))}</li>{rating}</ul>"
-        f"<h2>Conversation</h2>{''.join(rows)}</body></html>\n"
+def transcript_caption(ticket: Ticket, closer: Actor) -> str:
+    return cut(
+        f"📄 Transcript of **{ticket.id}** — {_md_escape(one_line(ticket.subject, 150))} "
+        f"(closed by {who(closer)}; requester {who(ticket.requester)})",
+        CONTENT_MAX,
     )
 
 
-def transcript_files(ticket: Ticket, thread: Sequence[Message]) -> list[discord.File]:
-    """Both transcript formats as upload-ready files (fresh objects: a File can be sent once)."""
-    return [
-        discord.File(io.BytesIO(transcript_markdown(ticket, thread).encode()), filename=f"{ticket.id}-transcript.md"),
-        discord.File(io.BytesIO(transcript_html(ticket, thread).encode()), filename=f"{ticket.id}-transcript.html"),
-    ]
+def transcript_dm(ticket: Ticket) -> str:
+    return cut(
+        f"Your ticket **{ticket.id}** — {_md_escape(one_line(ticket.subject, 150))} — was closed. "
+        "Here is its transcript.",
+        CONTENT_MAX,
+    )
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -335,16 +305,6 @@ def _fit_lines(lines: Sequence[str], limit: int = EMBED_DESCRIPTION_MAX) -> str:
         out.append(line)
         used += len(line) + 1
     return "\n".join(out)
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return ""
-    for unit in ("B", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return ""
 
 
 def _md_escape(text: str) -> str:

@@ -7,6 +7,7 @@ message. Callbacks only forward to the handlers on the bot (``bot.tickets``, see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +15,13 @@ import discord
 from discord import ui
 
 from adapters.discord import render
-from core.model import Priority, Status, Ticket
+from core.ids import ALPHABET, LENGTH, PREFIX
+from core.model import SUBJECT_MAX, Priority, Status, Ticket
 
 if TYPE_CHECKING:
     from adapters.discord.cog import TicketCog
 
-TICKET_ID = r"TKT-[23456789BCDFGHJKMNPQRSTVWXYZ]{5}"
+TICKET_ID = rf"{re.escape(PREFIX)}[{ALPHABET}]{{{LENGTH}}}"  # what a custom_id carries (core.ids)
 CARD_ACTIONS = {
     "claim": ("Claim", discord.ButtonStyle.primary, "🙋"),
     "close": ("Close", discord.ButtonStyle.danger, "🔒"),
@@ -169,7 +171,7 @@ class OpenTicketModal(ui.Modal):
         preset = next((c for c in categories if category and c.lower() == category.lower()), None)
         preset = preset or next((c for c in categories if c.lower() == "general"), categories[0])
         self.subject: ui.TextInput[Any] = ui.TextInput(
-            custom_id="subject", max_length=150, placeholder="One line: what is wrong?"
+            custom_id="subject", max_length=SUBJECT_MAX, placeholder="One line: what is wrong?"
         )
         self.description: ui.TextInput[Any] = ui.TextInput(
             custom_id="description",

@@ -1,27 +1,26 @@
-"""The Discord adapter as bootstrap runs it (desk + notifier + outbox dispatcher + bot), on the fake.
+"""The Discord adapter as ``ticketbot run`` composes it, on the fake: ``bot.bootstrap.open_runtime`` (database,
+desk) and ``start_adapters`` (the Discord bot, its notifier, the web server and the outbox dispatcher).
 
 ``DiscordApp`` is one "process": stop it and start another against the same database to simulate a
-restart. Helpers drive the common user paths (open a ticket through the modal, find its thread and card).
+restart, or run two at once as replicas. Helpers drive the common user paths (open a ticket through the
+modal, find its thread and card).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.discord.client import build_discord
-from bot.bootstrap import build_desk
+from adapters.discord.notifier import DiscordNotifier
+from bot.bootstrap import Runtime, open_runtime, start_adapters
 from bot.settings import Settings
 from core.desk import Desk
+from core.model import Link
 from core.outbox import Dispatcher
-from core.storage.engine import build_engine
 from core.storage.tables import outbox
-from core.storage.uow import UnitOfWork
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeInteraction, FakeMessage, FakeUser
 
@@ -47,57 +46,60 @@ class DiscordApp:
     fake: FakeDiscord
     settings: Settings
     clock: FakeClock
-    engine: AsyncEngine | None = None
-    desk: Desk | None = None
-    dispatcher: Dispatcher | None = None
+    runtime: Runtime | None = None
+    notifier: Any = None  # DiscordNotifier
     bot: Any = None
-    notifier: Any = None
-    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def desk(self) -> Desk:
+        assert self.runtime is not None, "start() the app first"
+        return self.runtime.desk
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        assert self.runtime is not None and self.runtime.dispatcher is not None
+        return self.runtime.dispatcher
+
+    @property
+    def running(self) -> bool:
+        return self.runtime is not None and not self.runtime.stop.is_set()
 
     async def start(self) -> DiscordApp:
-        self.engine = build_engine(self.settings.database_url)
-        self.desk = build_desk(self.settings, self.engine, clock=self.clock)
-        self.bot, self.notifier = build_discord(self.settings, self.desk)
-        assert self.notifier.name in self.desk.consumers  # build_desk subscribes the configured platforms
-        self.dispatcher = Dispatcher(self.engine, [self.notifier], clock=self.clock, poll_interval=0.05)
-        self.desk.on_commit.append(self.dispatcher.wake)
-        bot_task = asyncio.create_task(self.bot.start(self.fake.token), name="discord-bot")
-        ready = asyncio.create_task(self.bot.wait_until_ready())
-        done, _ = await asyncio.wait({bot_task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if bot_task in done:
-                bot_task.result()
-            raise AssertionError("the Discord bot did not become ready")
+        self.runtime = await open_runtime(self.settings, clock=self.clock)
+        await start_adapters(self.runtime)
+        (self.notifier,) = [n for n in self.runtime.notifiers if isinstance(n, DiscordNotifier)]
+        assert self.notifier.name in self.desk.consumers
+        self.bot = self.notifier.bot
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not self.bot.is_ready():
+            if self.runtime.stop.is_set() or loop.time() > deadline:
+                raise AssertionError(f"the Discord bot did not become ready: {self.runtime.failure}")
+            await asyncio.sleep(0.01)
         assert await asyncio.wait_for(self.bot.synced, 5), "the slash commands were not synced"
-        # with a frozen FakeClock a "not ready yet, retry in 2 s" would never come due: start delivering now
-        self._tasks = [asyncio.create_task(self.dispatcher.run(self._stop), name="outbox"), bot_task]
         return self
 
     async def stop(self) -> None:
-        """Like a graceful shutdown: the dispatcher finishes its round, then the bot disconnects."""
-        self._stop.set()
-        outbox, bot_task = self._tasks[0], self._tasks[1]
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(outbox, 5)
-        if self.bot is not None:
-            await self.bot.close()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(bot_task, 5)
-        if self.engine is not None:
-            await self.engine.dispose()
+        """A graceful shutdown: the dispatcher finishes its round, the bot disconnects, the database closes."""
+        assert self.runtime is not None
+        await self.runtime.close()
+        assert self.runtime.failure is None, self.runtime.failure
 
     # ------------------------------------------------------------------ waiting
     async def pending(self) -> int:
-        async with UnitOfWork(self.engine, read_only=True) as uow:  # type: ignore[arg-type]
-            return await uow.outbox.pending(self.notifier.name)
+        assert self.runtime is not None
+        return await self.runtime.db.read(lambda uow: uow.outbox.pending("discord"))
 
-    async def retrying(self) -> int:
-        """How many undelivered outbox events already failed at least once (a retry is scheduled)."""
-        async with UnitOfWork(self.engine, read_only=True) as uow:  # type: ignore[arg-type]
-            stmt = select(func.count()).where(outbox.c.consumer == self.notifier.name, outbox.c.attempts > 0)
-            return int((await uow.tickets.conn.execute(stmt)).scalar_one())
+    async def wait_for_attempts(self, count: int, within: float = 5.0) -> None:
+        """Wait until the outbox has recorded ``count`` failed attempts of Discord deliveries in all."""
+        stmt = select(func.coalesce(func.sum(outbox.c.attempts), 0)).where(outbox.c.consumer == "discord")
+        assert self.runtime is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while await self.runtime.db.read(lambda uow: int(uow.conn.execute(stmt).scalar_one())) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"the outbox did not record {count} failed attempt(s) within {within}s")
+            await asyncio.sleep(0.02)
 
     async def settle(self, within: float = 5.0) -> None:
         """Wait until every outbox event has been delivered to Discord."""
@@ -107,6 +109,9 @@ class DiscordApp:
             if loop.time() > deadline:
                 raise AssertionError(f"{await self.pending()} outbox event(s) still undelivered after {within}s")
             await asyncio.sleep(0.02)
+
+    async def link(self, ticket_id: str) -> Link | None:
+        return await self.desk.queries.link(ticket_id, "discord", "thread")
 
     # ------------------------------------------------------------------ user paths
     async def open_ticket(
@@ -143,10 +148,8 @@ class DiscordApp:
         return await self.fake.submit_modal(ix, values)
 
     async def thread_of(self, ticket_id: str, within: float = 5.0) -> FakeChannel:
-        assert self.desk is not None
-
         async def linked() -> FakeChannel | None:
-            link = await self.desk.get_link(ticket_id=ticket_id, platform="discord", kind="thread")  # type: ignore[union-attr]
+            link = await self.link(ticket_id)
             if link is None or not link.message_id:
                 return None
             return self.fake.channel(link.thread_id or 0)

@@ -86,7 +86,7 @@ async def make_app(
         yield make
     finally:
         for app in apps:
-            if not app._stop.is_set():
+            if app.running:
                 await app.stop()
 
 

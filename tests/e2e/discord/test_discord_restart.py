@@ -63,7 +63,7 @@ async def test_panel_cards_and_threads_work_after_a_restart(
 
     # reopening after the restart finds the archived thread through the database link
     reopened = await (await fake.slash(fake.alice, "ticket reopen", ticket=old_id)).reply()
-    assert reopened.content == f"🔓 Reopened **{old_id}**."
+    assert reopened.content == f"🔓 {old_id} is reopened."
     await second.settle()
     assert not old_thread.archived and card.embed_field("Status").endswith("Open")
 
