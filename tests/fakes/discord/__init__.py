@@ -3,7 +3,19 @@
 from .harness import running
 from .interaction import FakeInteraction
 from .limits import ApiError
-from .server import Call, FakeDiscord
-from .state import FakeChannel, FakeMessage, FakeUser
+from .server import DEFAULT_BOT_PERMISSIONS, EVERYONE_PERMISSIONS, Call, FakeDiscord
+from .state import FakeChannel, FakeMessage, FakeRole, FakeUser
 
-__all__ = ["ApiError", "Call", "FakeChannel", "FakeDiscord", "FakeInteraction", "FakeMessage", "FakeUser", "running"]
+__all__ = [
+    "DEFAULT_BOT_PERMISSIONS",
+    "EVERYONE_PERMISSIONS",
+    "ApiError",
+    "Call",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeRole",
+    "FakeUser",
+    "running",
+]

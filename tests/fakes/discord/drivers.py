@@ -73,7 +73,7 @@ class UserDrivers:
         return payload
 
     def _channel_permissions(self, user: FakeUser, channel: FakeChannel) -> int:
-        return self.guild.permissions_of(user.id)
+        return self.guild.permissions_in(user.id, channel)
 
     async def _send_interaction(
         self,
@@ -283,7 +283,7 @@ class UserDrivers:
         """The user posts in a channel or thread (attachments: (filename, bytes, content type))."""
         if not self.guild.can_view(user.id, channel):
             raise AssertionError(f"{user.username} cannot see #{channel.name}")
-        if channel.is_thread and channel.locked and not self.guild.permissions_of(user.id) & MANAGE_THREADS:
+        if channel.is_thread and channel.locked and not self.guild.permissions_in(user.id, channel) & MANAGE_THREADS:
             raise AssertionError(f"{user.username} cannot post in locked thread {channel.name!r}")
         if channel.is_thread and channel.archived:
             channel.archived = False

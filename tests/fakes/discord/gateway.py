@@ -2,6 +2,10 @@
 
 Frames go out as TEXT (discord.py then skips zlib-stream decompression); discord.py only asks for
 ``encoding=json``. Sequence: HELLO → (client) HEARTBEAT / IDENTIFY → READY + GUILD_CREATE → dispatches.
+
+Like Discord, IDENTIFY with a privileged intent the application has not enabled (its ``flags``) is closed
+with 4014 (discord.py raises ``PrivilegedIntentsRequired``), and a wrong token with 4004. During an outage
+(``FakeDiscord.gateway_outage``) IDENTIFY/RESUME are held unanswered until the outage ends.
 """
 
 from __future__ import annotations
@@ -26,7 +30,24 @@ GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_MESSAGES = 1 << 9
 DIRECT_MESSAGES = 1 << 12
+GUILD_PRESENCES = 1 << 8
 MESSAGE_CONTENT = 1 << 15
+
+# application flags (GET /oauth2/applications/@me and READY's application.flags)
+GATEWAY_PRESENCE = 1 << 12
+GATEWAY_PRESENCE_LIMITED = 1 << 13
+GATEWAY_GUILD_MEMBERS = 1 << 14
+GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+GATEWAY_MESSAGE_CONTENT = 1 << 18
+GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+APPLICATION_COMMAND_BADGE = 1 << 23
+
+#: privileged intent → the application flags that allow it (verified apps / apps under 100 servers)
+PRIVILEGED_INTENTS = {
+    GUILD_MEMBERS: GATEWAY_GUILD_MEMBERS | GATEWAY_GUILD_MEMBERS_LIMITED,
+    GUILD_PRESENCES: GATEWAY_PRESENCE | GATEWAY_PRESENCE_LIMITED,
+    MESSAGE_CONTENT: GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED,
+}
 
 #: which intent a dispatch needs (events not listed are always sent)
 EVENT_INTENTS = {
@@ -67,6 +88,7 @@ class GatewaySession:
         self.identify: Identify | None = None
         self.ready = False
         self.heartbeats = 0
+        self.held: list[dict[str, Any]] = []  # IDENTIFY/RESUME received during an outage
         self._send_lock = asyncio.Lock()
 
     @property
@@ -123,6 +145,8 @@ class GatewaySession:
             if op == HEARTBEAT:
                 self.heartbeats += 1
                 await self.send({"op": HEARTBEAT_ACK})
+            elif op in (IDENTIFY, RESUME) and self.fake.gateway_refusing is not None:
+                self.held.append(payload)
             elif op == IDENTIFY:
                 await self._on_identify(payload["d"])
             elif op == RESUME:
@@ -133,6 +157,19 @@ class GatewaySession:
                 pass
             else:
                 self.fake.violations.append(f"gateway: unexpected opcode {op}")
+
+    async def release(self) -> None:
+        """Answer the IDENTIFY/RESUME held during an outage."""
+        held, self.held = self.held, []
+        for payload in held:
+            if payload["op"] == IDENTIFY:
+                await self._on_identify(payload["d"])
+            else:
+                await self._on_resume(payload["d"])
+
+    def _disallowed_intents(self, intents: int) -> int:
+        flags = self.fake.application_flags
+        return sum(intent for intent, allowed in PRIVILEGED_INTENTS.items() if intents & intent and not flags & allowed)
 
     async def _on_identify(self, data: dict[str, Any]) -> None:
         shard = tuple(data["shard"]) if data.get("shard") else None
@@ -146,6 +183,9 @@ class GatewaySession:
         self.fake.identifies.append(self.identify)
         if data["token"] != self.fake.token:
             await self.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if self._disallowed_intents(self.identify.intents):
+            await self.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         self.session_id = f"session-{len(self.fake.identifies)}"
         fake = self.fake

@@ -29,6 +29,7 @@ from .interaction import (
 )
 from .limits import ApiError
 from .state import (
+    ATTACH_FILES,
     CHANNEL_PINNED_MESSAGE,
     CREATE_PRIVATE_THREADS,
     DM,
@@ -36,6 +37,7 @@ from .state import (
     GUILD_TEXT,
     LOADING,
     MANAGE_THREADS,
+    PIN_MESSAGES,
     PRIVATE_THREAD,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
@@ -345,7 +347,7 @@ class RestApi:
             channel.renames.append(now)
             channel.name = body["name"]
         if channel.is_thread:
-            perms = self.guild.permissions_of(self.bot_user.id)
+            perms = self.guild.permissions_in(self.bot_user.id, channel)
             if ("locked" in body or "archived" in body) and not perms & MANAGE_THREADS:
                 raise ApiError(403, 50013, "Missing Permissions")
             if "archived" in body:
@@ -371,6 +373,8 @@ class RestApi:
         channel = self._channel(call)
         message = self._message(call, channel)
         self._check_writable(channel)
+        if channel.type != DM and not self.guild.permissions_in(self.bot_user.id, channel) & PIN_MESSAGES:
+            raise ApiError(403, 50013, "Missing Permissions")
         if not message.pinned:
             message.pinned = True
             notice = self._new_message(
@@ -413,9 +417,9 @@ class RestApi:
             if not channel.recipient.dm_open:
                 raise ApiError(403, 50007, "Cannot send messages to this user")
         else:
-            perms = self.guild.permissions_of(self.bot_user.id)
+            perms = self.guild.permissions_in(self.bot_user.id, channel)
             needed = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
-            if not perms & needed:
+            if not perms & needed or (call.files and not perms & ATTACH_FILES):
                 raise ApiError(403, 50013, "Missing Permissions")
             await self._unarchive_for_post(channel, self.bot_user)
         reference = data.get("message_reference")
@@ -457,7 +461,7 @@ class RestApi:
         if parent.type != GUILD_TEXT:
             raise limits.invalid("threads need a text channel parent")
         ttype = body.get("type", PRIVATE_THREAD)
-        perms = self.guild.permissions_of(self.bot_user.id)
+        perms = self.guild.permissions_in(self.bot_user.id, parent)
         if ttype == PRIVATE_THREAD and not perms & CREATE_PRIVATE_THREADS:
             raise ApiError(403, 50013, "Missing Permissions")
         name = body.get("name") or ""
@@ -618,7 +622,7 @@ class RestApi:
         """Posting in an archived, unlocked thread unarchives it (as on Discord)."""
         if not channel.is_thread or not channel.archived:
             return
-        if channel.locked and not self.guild.permissions_of(author.id) & MANAGE_THREADS:
+        if channel.locked and not self.guild.permissions_in(author.id, channel) & MANAGE_THREADS:
             raise ApiError(400, 50083, "Operation not allowed on an archived thread")
         channel.archived = False
         await self.dispatch("THREAD_UPDATE", channel.payload())

@@ -8,7 +8,26 @@ only once (again → 400 40060); message/embed/component/modal limits (400 50035
 membership by mention; archived/locked threads. Every REST call is recorded in ``calls``; unknown routes
 land in ``unknown_routes`` (answered 404) and rule breaks in ``violations`` — the test fixture fails on
 either. Optional: a global limit of N requests/s (429 with ``retry_after`` and ``global``; interaction
-callbacks and interaction webhooks exempt) and injected errors per route.
+callbacks and interaction webhooks exempt) and injected errors per route (``inject``).
+
+Controls for failure and ``doctor`` tests (all off or Discord-like by default):
+- ``inject_faults(rate_429=.., rate_500=.., routes=.., seed=..)``: a seeded fraction of REST calls answered
+  429 (Discord's body with ``retry_after``/``global`` and the ``X-RateLimit-*`` headers) or 500, changing
+  nothing (``call.fault``); discord.py retries both by itself. Default routes: all but the interaction
+  callbacks/webhooks (a retried callback could miss the 3 s window). ``clear_faults()`` stops it.
+- ``await gateway_outage(refuse="identify"|"connect")`` closes every gateway session (code 4000, which
+  discord.py resumes) and then holds IDENTIFY/RESUME unanswered ("identify": quiet, no backoff) or answers
+  the websocket upgrade with 503 ("connect": discord.py logs ERROR "Attempting a reconnect in …" and backs
+  off 0-2 s, 0-4 s, …); ``await end_gateway_outage()`` answers what was held and accepts again. Events
+  dispatched during the outage are lost (no replay on RESUME).
+- ``await revoke_token()``: the bot's token stops working: REST answers 401 (a new login raises
+  ``LoginFailure``) and live sessions are closed with 4004 (``bot.start`` raises ``ConnectionClosed``).
+- ``application_flags`` (constructor or attribute; gateway.py has the names): what
+  ``/oauth2/applications/@me`` and READY report, and which privileged intents IDENTIFY accepts (else 4014).
+- permissions (state.py resolves them like Discord): ``set_bot_permissions(perms, channel=None)``,
+  ``set_role_permissions(role, perms)``, ``set_overwrite(channel, role_or_user, allow=, deny=)``, and
+  ``bot_permissions(channel)``; the running bot gets GUILD_ROLE_UPDATE / CHANNEL_UPDATE. The fake enforces
+  Send Messages (in Threads), Attach Files, Pin Messages, Create Private Threads and Manage Threads.
 
 Layout: this module holds the state, lifecycle and REST plumbing; ``rest.py`` the route handlers,
 ``drivers.py`` the user actions, ``gateway.py`` the websocket, ``limits.py`` Discord's validation rules.
@@ -17,6 +36,7 @@ Layout: this module holds the state, lifecycle and REST plumbing; ``rest.py`` th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections import deque
@@ -26,17 +46,24 @@ from typing import Any
 
 from aiohttp import web
 
+from ..faults import SeededFaults
 from .drivers import UserDrivers
-from .gateway import GatewaySession, Identify
+from .gateway import APPLICATION_COMMAND_BADGE, GATEWAY_MESSAGE_CONTENT_LIMITED, GatewaySession, Identify
 from .interaction import FakeInteraction
 from .limits import ApiError
 from .rest import RestApi
 from .state import (
+    ALL_PERMISSIONS,
+    ATTACH_FILES,
     CREATE_PRIVATE_THREADS,
+    EMBED_LINKS,
     GUILD_TEXT,
     MANAGE_MESSAGES,
     MANAGE_THREADS,
+    MEMBER_OVERWRITE,
+    PIN_MESSAGES,
     READ_MESSAGE_HISTORY,
+    ROLE_OVERWRITE,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
@@ -45,6 +72,7 @@ from .state import (
     FakeGuild,
     FakeMember,
     FakeMessage,
+    FakeOverwrite,
     FakeRole,
     FakeUser,
     Snowflakes,
@@ -52,6 +80,12 @@ from .state import (
 
 API_PREFIX = "/api/v10"
 JSON = "application/json"  # exactly: discord.py compares the header with ==
+#: what @everyone may do in the fake guild
+EVERYONE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | SEND_MESSAGES_IN_THREADS
+#: what the bot's own role grants by default (what the README asks an admin to give it)
+DEFAULT_BOT_PERMISSIONS = (
+    MANAGE_THREADS | CREATE_PRIVATE_THREADS | MANAGE_MESSAGES | PIN_MESSAGES | ATTACH_FILES | EMBED_LINKS
+)
 
 ERROR_MESSAGES = {
     10003: "Unknown Channel",
@@ -85,6 +119,8 @@ class Call:
     status: int = 0
     exempt: bool = False
     response: Any = None  # the JSON body answered
+    fault: bool = False  # answered by inject_faults (429/500); changed nothing
+    headers: dict[str, str] = field(default_factory=dict)  # the answer's headers
 
     @property
     def key(self) -> str:
@@ -112,6 +148,8 @@ class FakeDiscord(RestApi, UserDrivers):
     global_limit: int | None = None  # requests per second, None = off
     heartbeat_interval_ms: int = 41_250
     max_active_threads: int = 1000
+    application_flags: int = GATEWAY_MESSAGE_CONTENT_LIMITED | APPLICATION_COMMAND_BADGE
+    gateway_refusing: str | None = None  # during gateway_outage: "identify" or "connect"
 
     calls: list[Call] = field(default_factory=list)
     unknown_routes: list[str] = field(default_factory=list)
@@ -126,18 +164,14 @@ class FakeDiscord(RestApi, UserDrivers):
 
     def __post_init__(self) -> None:
         self.ids = Snowflakes()
-        self.application_flags = 1 << 19 | 1 << 23  # GATEWAY_MESSAGE_CONTENT_LIMITED etc.: any int works
         self.owner = FakeUser(self.ids.next(), "owner", "Guild Owner")
         self.bot_user = FakeUser(self.ids.next(), "ticketbot", "ticketbot", bot=True)
         self.application_id = self.bot_user.id
         guild_id = self.ids.next()
         self.guild = FakeGuild(id=guild_id, name="Community", owner_id=self.owner.id)
-        everyone = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | SEND_MESSAGES_IN_THREADS
-        self.guild.roles[guild_id] = FakeRole(guild_id, "@everyone", everyone)
+        self.guild.roles[guild_id] = FakeRole(guild_id, "@everyone", EVERYONE_PERMISSIONS)
         self.staff_role = self._add_role("Support", MANAGE_THREADS | MANAGE_MESSAGES, position=2)
-        self.bot_role = self._add_role(
-            "ticketbot", MANAGE_THREADS | CREATE_PRIVATE_THREADS | MANAGE_MESSAGES, position=3
-        )
+        self.bot_role = self._add_role("ticketbot", DEFAULT_BOT_PERMISSIONS, position=3)
         self.general = self.add_channel("general")
         self.support = self.add_channel("support")
         self.log_channel = self.add_channel("ticket-log")
@@ -151,6 +185,9 @@ class FakeDiscord(RestApi, UserDrivers):
         self.all_sessions: list[GatewaySession] = []
         self._window: deque[float] = deque()
         self._injections: list[Injection] = []
+        self._faults: SeededFaults | None = None
+        self.refused_connections = 0  # websocket upgrades answered 503 during gateway_outage(refuse="connect")
+        self._fault_retry_after = 0.05
         self._changed: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._timers: list[asyncio.TimerHandle] = []
@@ -264,6 +301,27 @@ class FakeDiscord(RestApi, UserDrivers):
         message = "You are being rate limited." if status == 429 else ERROR_MESSAGES.get(code, "Error")
         self._injections.append(Injection(key, status, code, times, message, retry_after, is_global, match))
 
+    def inject_faults(
+        self,
+        *,
+        rate_429: float = 0.0,
+        rate_500: float = 0.0,
+        routes: list[str] | None = None,
+        seed: int = 0,
+        retry_after: float = 0.05,
+    ) -> SeededFaults:
+        """Answer a seeded fraction of REST calls with 429 (``retry_after`` s, route scope) or 500.
+
+        ``routes``: keys like ``"POST /channels/{channel_id}/messages"``; None = every route except the
+        interaction callbacks and webhooks. Returns the injector (``.drawn`` counts faults per status).
+        """
+        self._faults = SeededFaults.build(rate_429, rate_500, routes, seed)
+        self._fault_retry_after = retry_after
+        return self._faults
+
+    def clear_faults(self) -> None:
+        self._faults = None
+
     def calls_to(self, key: str, **params: str | int) -> list[Call]:
         """Recorded calls of one route (``"POST /channels/{channel_id}/messages"``), filtered by path params."""
         wanted = {k: str(v) for k, v in params.items()}
@@ -293,6 +351,64 @@ class FakeDiscord(RestApi, UserDrivers):
     async def wait_ready(self, within: float = 5.0) -> None:
         await self.wait_until(lambda: self.ready_sessions, within, "a bot session to be READY")
 
+    async def gateway_outage(self, *, refuse: str = "identify", close_code: int = 4000) -> None:
+        """Drop every gateway session and refuse new ones until ``end_gateway_outage`` (see the docstring)."""
+        if refuse not in ("identify", "connect"):
+            raise ValueError('refuse must be "identify" or "connect"')
+        self.gateway_refusing = refuse
+        for session in list(self.sessions):
+            await session.ws.close(code=close_code, message=b"gateway outage")
+        self._bump()
+
+    async def end_gateway_outage(self) -> None:
+        """Accept connections again and answer the IDENTIFY/RESUME held meanwhile."""
+        self.gateway_refusing = None
+        for session in list(self.sessions):
+            await session.release()
+        self._bump()
+
+    async def revoke_token(self) -> str:
+        """The bot's token stops working (reset in the developer portal); returns the new valid token."""
+        self.token = f"{self.token}-reset"
+        for session in list(self.sessions):
+            await session.ws.close(code=4004, message=b"Authentication failed.")
+        self._bump()
+        return self.token
+
+    # ---------------------------------------------------------------- permissions
+    def bot_permissions(self, channel: FakeChannel) -> int:
+        """The bot's permissions in ``channel`` as the fake resolves (and enforces) them."""
+        return self.guild.permissions_in(self.bot_user.id, channel)
+
+    async def set_role_permissions(self, role: FakeRole, permissions: int) -> None:
+        role.permissions = permissions
+        await self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(self.guild.id), "role": role.payload()})
+
+    async def set_overwrite(
+        self, channel: FakeChannel, target: FakeRole | FakeUser, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set (replace) the channel's overwrite for a role (the guild id's role = @everyone) or a member."""
+        if channel.is_thread or channel.guild_id is None:
+            raise ValueError("threads and DMs have no permission overwrites (threads use their parent's)")
+        kind = ROLE_OVERWRITE if isinstance(target, FakeRole) else MEMBER_OVERWRITE
+        channel.overwrites = [o for o in channel.overwrites if not (o.id == target.id and o.type == kind)]
+        if allow or deny:
+            channel.overwrites.append(FakeOverwrite(target.id, kind, allow, deny))
+        await self.dispatch("CHANNEL_UPDATE", channel.payload())
+
+    async def set_bot_permissions(self, permissions: int, channel: FakeChannel | None = None) -> None:
+        """Make the bot's permissions exactly ``permissions`` in ``channel`` (and its threads), or in every text
+        channel (its role then grants exactly these too): a member overwrite allows them and denies the rest,
+        so @everyone's grants do not leak in. E.g. ``DEFAULT_BOT_PERMISSIONS & ~PIN_MESSAGES | VIEW_CHANNEL …``.
+        """
+        if channel is None:
+            await self.set_role_permissions(self.bot_role, permissions)
+            targets = [c for c in self.guild.channels.values() if not c.is_thread]
+        else:
+            targets = [channel]
+        for target in targets:
+            await self.set_overwrite(target, self.bot_user, allow=permissions, deny=ALL_PERMISSIONS & ~permissions)
+
     async def ask_to_reconnect(self) -> None:
         """Send RECONNECT (op 7) to every session, as Discord does before moving a bot to another node."""
         for session in list(self.ready_sessions):
@@ -306,6 +422,10 @@ class FakeDiscord(RestApi, UserDrivers):
 
     # ---------------------------------------------------------------- gateway
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_refusing == "connect":
+            self.refused_connections += 1
+            self._bump()
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         session = GatewaySession(self, ws, dict(request.query))
@@ -355,6 +475,9 @@ class FakeDiscord(RestApi, UserDrivers):
                 injected = self._take_injection(call)
                 if injected is not None:
                     return injected
+                faulted = self._draw_fault(call)
+                if faulted is not None:
+                    return faulted
                 result = await handler(request, call)
             except ApiError as err:
                 if err.code in (10062, 40060, 10015):
@@ -376,7 +499,15 @@ class FakeDiscord(RestApi, UserDrivers):
             headers["Retry-After"] = str(data.get("retry_after", 0))
             if data.get("global"):
                 headers["X-RateLimit-Global"] = "true"
+            else:  # a route bucket ran out: Discord names it and says when it refills
+                retry = float(data.get("retry_after", 0))
+                headers["X-RateLimit-Limit"] = "5"
+                headers["X-RateLimit-Remaining"] = "0"
+                headers["X-RateLimit-Reset"] = f"{time.time() + retry:.3f}"
+                headers["X-RateLimit-Reset-After"] = f"{retry:.3f}"
+                headers["X-RateLimit-Bucket"] = hashlib.md5(call.route.encode()).hexdigest()
             headers["X-RateLimit-Scope"] = "global" if data.get("global") else "user"
+        call.headers = headers
         if status == 204:
             return web.Response(status=204)
         return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
@@ -423,6 +554,18 @@ class FakeDiscord(RestApi, UserDrivers):
             return {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
         self._window.append(now)
         return None
+
+    def _draw_fault(self, call: Call) -> web.Response | None:
+        if self._faults is None or (call.exempt and self._faults.targets is None):
+            return None
+        status = self._faults.draw(call.key)
+        if status is None:
+            return None
+        call.fault = True
+        if status == 429:
+            body = {"message": "You are being rate limited.", "retry_after": self._fault_retry_after, "global": False}
+            return self._respond(call, 429, body)
+        return self._respond(call, 500, {"message": "500: Internal Server Error", "code": 0})
 
     def _take_injection(self, call: Call) -> web.Response | None:
         for inj in self._injections:

@@ -1,6 +1,9 @@
 """What the fake Discord knows: users, one guild with roles, channels, threads, messages and pins.
 
-Objects render themselves as Discord API v10 payloads (the shapes discord.py 2.7 parses).
+Objects render themselves as Discord API v10 payloads (the shapes discord.py 2.7 parses). Permissions are
+resolved the way Discord documents it (owner, @everyone and member roles, Administrator, then the channel's
+@everyone / role / member overwrites; a thread uses its parent's; no View Channel means no channel
+permission at all), so discord.py's ``channel.permissions_for(guild.me)`` agrees with what the fake enforces.
 """
 
 from __future__ import annotations
@@ -26,15 +29,33 @@ CHAT_INPUT_COMMAND = 20
 MESSAGE_COMPONENT = 19  # used for messages answering a component interaction
 
 # permission bits
+ADMINISTRATOR = 1 << 3
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
 MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
-ADMINISTRATOR = 1 << 3
 MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
+PIN_MESSAGES = 1 << 51
+#: every permission Discord defines today (bits 0-52; 47 is unassigned)
+ALL_PERMISSIONS = ((1 << 53) - 1) & ~(1 << 47)
+#: the permissions that apply in a text channel; without View Channel the member has none of them
+CHANNEL_PERMISSIONS = sum(
+    1 << b
+    for b in (0, 4, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23, 24, 25, 28, 29, 31, 32)
+    + (34, 35, 36, 37, 38, 39, 42, 45, 46, 49, 50, 51, 52)
+)
+#: what needs Send Messages (in a thread: Send Messages in Threads) to mean anything
+NEEDS_SEND = SEND_TTS_MESSAGES | MENTION_EVERYONE | EMBED_LINKS | ATTACH_FILES
+
+# permission overwrite targets
+ROLE_OVERWRITE, MEMBER_OVERWRITE = 0, 1
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -133,6 +154,19 @@ class FakeMember:
 
 
 @dataclass
+class FakeOverwrite:
+    """One channel permission overwrite: ``type`` 0 = role (the guild id = @everyone), 1 = member."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
+@dataclass
 class FakeChannel:
     """A text channel, a thread or a DM."""
 
@@ -156,6 +190,8 @@ class FakeChannel:
     # DMs
     recipient: FakeUser | None = None
     last_message_id: int | None = None
+    # text channels
+    overwrites: list[FakeOverwrite] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
@@ -203,7 +239,7 @@ class FakeChannel:
             data.update(
                 position=self.position,
                 parent_id=str(self.parent_id) if self.parent_id else None,
-                permission_overwrites=[],
+                permission_overwrites=[o.payload() for o in self.overwrites],
                 topic=None,
                 nsfw=False,
                 default_auto_archive_duration=10080,
@@ -350,23 +386,52 @@ class FakeGuild:
     members: dict[int, FakeMember] = field(default_factory=dict)
 
     def permissions_of(self, user_id: int) -> int:
+        """Guild-level permissions: owner, @everyone and the member's roles, Administrator."""
         member = self.members.get(user_id)
         if member is None:
             return 0
         if user_id == self.owner_id:
-            return (1 << 50) - 1
+            return ALL_PERMISSIONS
         perms = self.roles[self.id].permissions  # @everyone role shares the guild id
         for role_id in member.roles:
             role = self.roles.get(role_id)
             if role is not None:
                 perms |= role.permissions
         if perms & ADMINISTRATOR:
-            return (1 << 50) - 1
+            return ALL_PERMISSIONS
+        return perms
+
+    def permissions_in(self, user_id: int, channel: FakeChannel) -> int:
+        """Permissions in a channel: guild-level, then the overwrites (a thread: its parent's), then the implicit
+        rules (no View Channel → no channel permission; no Send Messages — in a thread, Send Messages in
+        Threads — → no embeds, files, TTS, @everyone)."""
+        base = self.permissions_of(user_id)
+        if channel.guild_id is None or base == ALL_PERMISSIONS:
+            return base
+        source = self.channels.get(channel.parent_id) if channel.is_thread and channel.parent_id else channel
+        perms = base
+        overwrites = source.overwrites if source is not None else []
+        member = self.members[user_id]
+        everyone = next((o for o in overwrites if o.type == ROLE_OVERWRITE and o.id == self.id), None)
+        if everyone is not None:
+            perms = (perms & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for o in overwrites:
+            if o.type == ROLE_OVERWRITE and o.id in member.roles:
+                allow, deny = allow | o.allow, deny | o.deny
+        perms = (perms & ~deny) | allow
+        own = next((o for o in overwrites if o.type == MEMBER_OVERWRITE and o.id == user_id), None)
+        if own is not None:
+            perms = (perms & ~own.deny) | own.allow
+        if not perms & VIEW_CHANNEL:
+            return perms & ~CHANNEL_PERMISSIONS
+        if not perms & (SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES):
+            perms &= ~NEEDS_SEND
         return perms
 
     def can_view(self, user_id: int, channel: FakeChannel) -> bool:
-        """Discord's rule for private threads: members, plus anyone with Manage Threads."""
-        perms = self.permissions_of(user_id)
+        """View Channel in the channel (a thread: its parent); private threads: members, or Manage Threads."""
+        perms = self.permissions_in(user_id, channel)
         if not perms & VIEW_CHANNEL:
             return False
         if channel.type == PRIVATE_THREAD:

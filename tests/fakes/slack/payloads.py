@@ -12,7 +12,8 @@ import time
 import uuid
 from typing import Any
 
-from tests.fakes.slack.server import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, FakeSlack
+from tests.fakes.slack.identity import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from tests.fakes.slack.server import FakeSlack
 
 _event_ids = itertools.count(1)
 

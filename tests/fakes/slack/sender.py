@@ -12,7 +12,8 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.slack import payloads
-from tests.fakes.slack.server import SIGNING_SECRET, FakeSlack
+from tests.fakes.slack.identity import SIGNING_SECRET
+from tests.fakes.slack.server import FakeSlack
 
 
 @dataclass

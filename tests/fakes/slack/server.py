@@ -2,11 +2,32 @@
 
 It records every call (method, args, token), answers with payloads shaped like Slack's, enforces the rules
 that bite real apps (tokens, single-use trigger ids that expire after 3 s, Block Kit limits, message
-ownership for ``chat.update``) and lets a test inject errors per method. Unknown methods are recorded in
-``unknown`` and answered ``unknown_method``; the ``fake_slack`` fixture fails the test if any were called.
+ownership for ``chat.update``, OAuth scopes, channel membership) and lets a test inject errors per method.
+Unknown methods are recorded in ``unknown`` and answered ``unknown_method``; the ``fake_slack`` fixture
+fails the test if any were called.
 
 Tests do not sleep: ``await fake.wait_for("chat.update", channel=...)`` returns the first matching call,
 past or future, because Bolt acks before listeners finish.
+
+Always on (and invisible to apps that stay within their manifest):
+- scopes: every answer carries ``x-oauth-scopes`` (``fake.scopes``, default: the bot scopes of manifest.yml)
+  and ``x-accepted-oauth-scopes``; a method whose scope is not granted answers ``missing_scope`` with
+  ``needed``/``provided`` (scopes.py); ``users.info`` omits the email without ``users:read.email``.
+- conversations: ``add_channel(id, name, kind=..., is_member=False)`` makes ``conversations.info`` report
+  ``is_member`` and posting answer ``not_in_channel`` (public) / ``channel_not_found`` (private), as Slack
+  does without ``chat:write.public``; ``remove_channel(id)`` makes every method on it ``channel_not_found``.
+  Unregistered channels behave like public channels the bot is in.
+- files the modern way (files.py): ``files.getUploadURLExternal`` → POST the bytes to ``upload_url`` →
+  ``files.completeUploadExternal`` shares them as a message, so ``files_upload_v2`` works end to end;
+  ``file_bytes(file_id)`` reads back what was uploaded.
+
+Opt-in:
+- ``limit_channel_posts(per_second=1.0, burst=3)``: Slack's per-channel posting limit on
+  ``chat.postMessage`` (429 + ``Retry-After`` + ``ratelimited``). ``posts(channel)`` lists the accepted
+  posts of a channel in order (with or without the limit).
+- ``inject_faults(rate_429=.., rate_500=.., methods=.., seed=..)``: a seeded fraction of calls answered 429
+  (``ratelimited`` + ``Retry-After``) or 500 (``internal_error``), recorded with ``call.fault`` and changing
+  nothing. ``fail(...)`` / ``rate_limit(...)`` script single errors instead.
 """
 
 from __future__ import annotations
@@ -16,30 +37,41 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.faults import SeededFaults
 from tests.fakes.slack.blocks import MESSAGE_TEXT_MAX, validate_blocks, validate_view
+from tests.fakes.slack.channels import SlackChannel
+from tests.fakes.slack.errors import SlackError
+from tests.fakes.slack.files import FileMethods
+from tests.fakes.slack.identity import (
+    APP_ID,
+    APP_TOKEN,
+    BOT_ID,
+    BOT_TOKEN,
+    BOT_USER_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+)
+from tests.fakes.slack.post_limit import ChannelPostLimit
+from tests.fakes.slack.scopes import APP_TOKEN_SCOPES, KIND_SCOPES, accepted_scopes, manifest_bot_scopes
 
-BOT_TOKEN = "xoxb-1-fake-bot-token"
-APP_TOKEN = "xapp-1-fake-app-token"
-SIGNING_SECRET = "fake-signing-secret-0123456789abcdef"
-TEAM_ID = "T0FAKE"
-TEAM_DOMAIN = "fake-team"
-APP_ID = "A0FAKE"
-BOT_USER_ID = "U0BOT"
-BOT_ID = "B0BOT"
 TRIGGER_TTL = 3.0
 
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "users")
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "users", "files")
 
 
 @dataclass
 class ApiCall:
-    """One request the fake received. ``response`` is what it answered."""
+    """One request the fake received. ``response`` is what it answered.
+
+    ``fault``: answered by ``inject_faults`` (429/500, nothing changed); ``limited``: refused by the
+    per-channel posting limit.
+    """
 
     method: str
     args: dict[str, Any]
@@ -47,6 +79,8 @@ class ApiCall:
     at: float
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    fault: bool = False
+    limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -69,12 +103,28 @@ class _Failure:
     match: dict[str, Any]
 
 
-class FakeSlack:
+class FakeSlack(FileMethods):
     """The fake server. ``await FakeSlack().start()``; ``api_url`` ends in ``/api/`` like Slack's."""
 
-    def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN, strict_triggers: bool = True) -> None:
-        """``strict_triggers=False`` accepts any trigger id (for a load generator in another process)."""
+    def __init__(
+        self,
+        *,
+        bot_token: str = BOT_TOKEN,
+        app_token: str = APP_TOKEN,
+        strict_triggers: bool = True,
+        scopes: Iterable[str] | None = None,
+    ) -> None:
+        """``strict_triggers=False`` accepts any trigger id (for a load generator in another process);
+        ``scopes``: the bot token's granted scopes (default: manifest.yml's bot scopes)."""
+        super().__init__()
         self.bot_token = bot_token
+        self.scopes: set[str] = set(manifest_bot_scopes() if scopes is None else scopes)
+        self.channels: dict[str, SlackChannel] = {}
+        self._removed_channels: set[str] = set()
+        self._posts: dict[str, list[dict[str, Any]]] = {}
+        self._post_limit: ChannelPostLimit | None = None
+        self._faults: SeededFaults | None = None
+        self._fault_retry_after = 1
         self.strict_triggers = strict_triggers
         self.app_token = app_token
         self.calls: list[ApiCall] = []
@@ -107,6 +157,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket/{key}", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -168,6 +220,71 @@ class FakeSlack:
 
     def add_usergroup(self, group_id: str, users: list[str]) -> None:
         self.usergroups[group_id] = list(users)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        *,
+        kind: str = "public",
+        is_member: bool = True,
+        is_archived: bool = False,
+    ) -> SlackChannel:
+        """Register a conversation (``kind``: public, private, im, mpim) and whether the bot is in it."""
+        channel = SlackChannel(channel_id, name or channel_id.lower(), kind, is_member, is_archived)
+        self.channels[channel_id] = channel
+        self._removed_channels.discard(channel_id)
+        return channel
+
+    def remove_channel(self, channel_id: str) -> None:
+        """The channel no longer exists (deleted, or a mistyped id): every method on it → ``channel_not_found``."""
+        self.channels.pop(channel_id, None)
+        self._removed_channels.add(channel_id)
+
+    def channel_info(self, channel_id: str) -> SlackChannel:
+        """The registered conversation, or the implicit one (public, bot is a member)."""
+        return self.channels.get(channel_id) or SlackChannel.implicit(channel_id)
+
+    def limit_channel_posts(self, per_second: float = 1.0, *, burst: int = 3, retry_after: int | None = None) -> None:
+        """Enforce Slack's per-channel posting limit on ``chat.postMessage`` from now on (see post_limit.py).
+
+        ``retry_after`` fixes the ``Retry-After`` header (e.g. 0 for fast tests); by default it is the real wait
+        rounded up to whole seconds, at least 1, as Slack sends it.
+        """
+        self._post_limit = ChannelPostLimit(per_second, burst, retry_after)
+
+    def unlimit_channel_posts(self) -> None:
+        self._post_limit = None
+
+    def inject_faults(
+        self,
+        *,
+        rate_429: float = 0.0,
+        rate_500: float = 0.0,
+        methods: Iterable[str] | None = None,
+        seed: int = 0,
+        retry_after: int = 1,
+    ) -> SeededFaults:
+        """Answer a seeded fraction of calls (to ``methods``, default all) with 429 or 500, changing nothing.
+
+        429: ``{"ok": false, "error": "ratelimited"}`` + ``Retry-After: <retry_after>``; 500:
+        ``{"ok": false, "error": "internal_error"}``. Faulted calls have ``call.fault``. Returns the injector
+        (``.drawn`` counts the faults per status). ``clear_faults()`` stops it.
+        """
+        self._faults = SeededFaults.build(rate_429, rate_500, methods, seed)
+        self._fault_retry_after = retry_after
+        return self._faults
+
+    def clear_faults(self) -> None:
+        self._faults = None
+
+    def posts(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Messages accepted by ``chat.postMessage`` in ``channel`` (top level and threads), in acceptance order.
+
+        ``thread_ts`` keeps the replies of one thread. The dicts are the stored messages (later edits show).
+        """
+        posted = self._posts.get(channel, [])
+        return posted if thread_ts is None else [m for m in posted if m.get("thread_ts") == thread_ts]
 
     def add_message(
         self,
@@ -352,22 +469,54 @@ class FakeSlack:
             self.unknown.append(call)
         else:
             failure = self._take_failure(call)
+            auth_error = self._check_token(method, token)
+            if not auth_error:
+                headers.update(self._scope_headers(method, args, token))
+            fault = self._faults.draw(method) if self._faults is not None and failure is None else None
             if failure is not None:
                 call.status = failure.status
                 call.response = {"ok": False, "error": failure.error}
                 if failure.retry_after is not None:
                     headers["Retry-After"] = str(failure.retry_after)
+            elif fault is not None:
+                call.status, call.fault = fault, True
+                call.response = {"ok": False, "error": "ratelimited" if fault == 429 else "internal_error"}
+                if fault == 429:
+                    headers["Retry-After"] = str(self._fault_retry_after)
+            elif auth_error:
+                call.response = {"ok": False, "error": auth_error}
             else:
-                auth_error = self._check_token(method, token)
-                if auth_error:
-                    call.response = {"ok": False, "error": auth_error}
-                else:
-                    try:
-                        call.response = {"ok": True, **handler(args)}
-                    except _SlackError as err:
-                        call.response = {"ok": False, "error": err.code, **err.extra}
+                try:
+                    self._check_scopes(method, args)
+                    call.response = {"ok": True, **handler(args)}
+                except SlackError as err:
+                    call.response = {"ok": False, "error": err.code, **err.extra}
+                    call.status = err.status
+                    call.limited = err.code == "ratelimited"
+                    headers.update(err.headers)
         await self._record(call)
         return web.json_response(call.response, status=call.status, headers=headers)
+
+    def _scope_headers(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, str]:
+        granted = APP_TOKEN_SCOPES if token == self.app_token else self.scopes
+        return {
+            "x-oauth-scopes": ",".join(sorted(granted)),
+            "x-accepted-oauth-scopes": ",".join(accepted_scopes(method, self._kind_for(method, args))),
+        }
+
+    def _kind_for(self, method: str, args: dict[str, Any]) -> str | None:
+        channel = args.get("channel")
+        if method not in KIND_SCOPES or not channel:
+            return None
+        channel = str(channel)
+        return self.channel_info("D" + channel[1:] if channel[:1] in "UW" else channel).kind
+
+    def _check_scopes(self, method: str, args: dict[str, Any]) -> None:
+        if method == "apps.connections.open":
+            return
+        accepted = accepted_scopes(method, self._kind_for(method, args))
+        if accepted and not self.scopes.intersection(accepted):
+            raise SlackError("missing_scope", needed=",".join(accepted), provided=",".join(sorted(self.scopes)))
 
     async def _record(self, call: ApiCall) -> None:
         async with self._changed:
@@ -409,13 +558,29 @@ class FakeSlack:
             parent["thread_ts"] = thread_ts
             parent["reply_count"] = parent.get("reply_count", 0) + 1
 
-    def _channel(self, args: dict[str, Any]) -> str:
-        channel = args.get("channel")
+    def _channel(self, args: dict[str, Any], key: str = "channel") -> str:
+        channel = args.get(key)
         if not channel:
-            raise _SlackError("channel_not_found")
+            raise SlackError("channel_not_found")
+        channel = str(channel)
         if channel.startswith(("U", "W")):  # posting to a user id posts into the DM with them
-            return "D" + channel[1:]
-        return str(channel)
+            channel = "D" + channel[1:]
+        if channel in self._removed_channels:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def _member_of(self, channel_id: str, *, posting: bool = False) -> SlackChannel:
+        """The conversation, if the bot may act in it: Slack hides private ones it is not in, and refuses
+        public ones with ``not_in_channel`` (posting there needs ``chat:write.public``)."""
+        channel = self.channel_info(channel_id)
+        if not channel.is_member:
+            if channel.kind != "public":
+                raise SlackError("channel_not_found")
+            if not (posting and "chat:write.public" in self.scopes):
+                raise SlackError("not_in_channel")
+        if posting and channel.is_archived:
+            raise SlackError("is_archived")
+        return channel
 
     # ------------------------------------------------------------------ Web API methods
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -434,16 +599,21 @@ class FakeSlack:
 
     def _post(self, args: dict[str, Any], *, ephemeral: bool = False) -> dict[str, Any]:
         channel = self._channel(args)
+        self._member_of(channel, posting=True)
+        if not ephemeral and self._post_limit is not None:
+            retry_after = self._post_limit.take(channel)
+            if retry_after is not None:
+                raise SlackError("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
         text = args.get("text")
         blocks = args.get("blocks")
         if not text and not blocks:
-            raise _SlackError("no_text")
+            raise SlackError("no_text")
         if text is not None and len(str(text)) > MESSAGE_TEXT_MAX:
-            raise _SlackError("msg_too_long")
+            raise SlackError("msg_too_long")
         if blocks is not None:
             problems = validate_blocks(blocks, "message")
             if problems:
-                raise _SlackError("invalid_blocks", errors=problems)
+                raise SlackError("invalid_blocks", errors=problems)
         ts = self.next_ts()
         message: dict[str, Any] = {
             "type": "message",
@@ -458,8 +628,11 @@ class FakeSlack:
             message["blocks"] = blocks
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
         if not ephemeral:
             self._store(channel, message)
+            self._posts.setdefault(channel, []).append(message)
         return {"channel": channel, "ts": ts, "message": message}
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -467,7 +640,7 @@ class FakeSlack:
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("user"):
-            raise _SlackError("user_not_in_channel")
+            raise SlackError("user_not_in_channel")
         return {"message_ts": self._post(args, ephemeral=True)["ts"]}
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -475,18 +648,18 @@ class FakeSlack:
         try:
             message = self.message(channel, str(args.get("ts")))
         except KeyError:
-            raise _SlackError("message_not_found") from None
+            raise SlackError("message_not_found") from None
         if message.get("bot_id") != BOT_ID:
-            raise _SlackError("cant_update_message")
+            raise SlackError("cant_update_message")
         blocks = args.get("blocks")
         if blocks is not None:
             problems = validate_blocks(blocks, "message")
             if problems:
-                raise _SlackError("invalid_blocks", errors=problems)
+                raise SlackError("invalid_blocks", errors=problems)
             message["blocks"] = blocks
         if args.get("text") is not None:
             if len(str(args["text"])) > MESSAGE_TEXT_MAX:
-                raise _SlackError("msg_too_long")
+                raise SlackError("msg_too_long")
             message["text"] = args["text"]
         message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
         return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": message}
@@ -504,20 +677,29 @@ class FakeSlack:
         if isinstance(users, list):
             users = ",".join(users)
         if not users:
-            raise _SlackError("users_list_not_supplied")
+            raise SlackError("users_list_not_supplied")
         first = str(users).split(",")[0]
         return {"channel": {"id": "D" + first[1:]}, "no_op": True, "already_open": True}
 
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        info = self.channel_info(channel)
+        if info.kind != "public" and info.kind != "im" and not info.is_member:
+            raise SlackError("channel_not_found")
+        return {"channel": info.payload(TEAM_ID, creator=BOT_USER_ID)}
+
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
+        self._member_of(channel)
         ts = str(args.get("ts", ""))
         items = [m for m in self._messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts]
         if not items:
-            raise _SlackError("thread_not_found")
+            raise SlackError("thread_not_found")
         return _page(items, args)
 
     def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
+        self._member_of(channel)
         items = self.messages(channel)
         latest, oldest = args.get("latest"), args.get("oldest")
         inclusive = str(args.get("inclusive", "0")) in ("1", "true", "True")
@@ -532,32 +714,36 @@ class FakeSlack:
 
     def _m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
+        self._member_of(channel)
         ts = str(args.get("timestamp", ""))
         try:
             self.message(channel, ts)
         except KeyError:
-            raise _SlackError("message_not_found") from None
+            raise SlackError("message_not_found") from None
         name = str(args.get("name", "")).strip(":")
         if not name:
-            raise _SlackError("invalid_name")
+            raise SlackError("invalid_name")
         reactions = self._reactions.setdefault((channel, ts), set())
         if (name, BOT_USER_ID) in reactions:
-            raise _SlackError("already_reacted")
+            raise SlackError("already_reacted")
         reactions.add((name, BOT_USER_ID))
         return {}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user", ""))
         if not user_id.startswith(("U", "W")):
-            raise _SlackError("user_not_found")
+            raise SlackError("user_not_found")
         if user_id not in self.users:
             self.add_user(user_id, f"user-{user_id.lower()}")
-        return {"user": self.users[user_id]}
+        user = self.users[user_id]
+        if "users:read.email" not in self.scopes:  # Slack leaves the email out without this scope
+            user = {**user, "profile": {k: v for k, v in user["profile"].items() if k != "email"}}
+        return {"user": user}
 
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))
         if group not in self.usergroups:
-            raise _SlackError("no_such_subteam")
+            raise SlackError("no_such_subteam")
         return {"users": self.usergroups[group]}
 
     def _use_trigger(self, args: dict[str, Any]) -> None:
@@ -566,14 +752,14 @@ class FakeSlack:
             return
         issued = self._triggers.pop(str(trigger), None)
         if issued is None:
-            raise _SlackError("invalid_trigger_id")
+            raise SlackError("invalid_trigger_id")
         if time.monotonic() - issued > TRIGGER_TTL:
-            raise _SlackError("expired_trigger_id")
+            raise SlackError("expired_trigger_id")
 
     def _view_result(self, view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
         problems = validate_view(view)
         if problems:
-            raise _SlackError("invalid_arguments", response_metadata={"messages": problems})
+            raise SlackError("invalid_arguments", response_metadata={"messages": problems})
         view_id = view_id or f"V{next(self._ids):08d}"
         stored = {
             **view,
@@ -600,26 +786,19 @@ class FakeSlack:
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id")
         if not view_id or view_id not in self.views:
-            raise _SlackError("not_found")
+            raise SlackError("not_found")
         return self._view_result(args.get("view") or {}, view_id=str(view_id))
 
     def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user_id", ""))
         if not user_id.startswith(("U", "W")):
-            raise _SlackError("invalid_arguments")
+            raise SlackError("invalid_arguments")
         view = args.get("view") or {}
         if view.get("type") != "home":
-            raise _SlackError("invalid_arguments", response_metadata={"messages": ["view.type must be home"]})
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["view.type must be home"]})
         result = self._view_result(view)
         self.home[user_id] = result["view"]
         return result
-
-
-class _SlackError(Exception):
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
 
 
 def _page(items: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:

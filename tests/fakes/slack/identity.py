@@ -1,0 +1,10 @@
+"""Who the fake Slack workspace and its app are (tokens, ids)."""
+
+BOT_TOKEN = "xoxb-1-fake-bot-token"
+APP_TOKEN = "xapp-1-fake-app-token"
+SIGNING_SECRET = "fake-signing-secret-0123456789abcdef"
+TEAM_ID = "T0FAKE"
+TEAM_DOMAIN = "fake-team"
+APP_ID = "A0FAKE"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
