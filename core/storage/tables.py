@@ -85,6 +85,12 @@ tickets = Table(
     Index("ix_tickets_lower_requester_email", func.lower(text("requester_email")), **_not_null("requester_email")),
     Index("ix_tickets_assignee_id_set", "assignee_id", **_not_null("assignee_id")),
     Index("ix_tickets_lower_assignee_name", func.lower(text("assignee_name")), **_not_null("assignee_name")),
+    # The digest: first responses given in a time range, with what it reads of them (migration 0004).
+    Index(
+        "ix_tickets_first_response_at",
+        "first_response_at", "priority", "sla_breached", "sla_due_at", "created_at",
+        **_not_null("first_response_at"),
+    ),  # fmt: skip
 )
 
 messages = Table(
@@ -116,6 +122,8 @@ history = Table(
     Column("actor_name", NAME, nullable=False, server_default=""),
     Column("at", UtcDateTime, nullable=False),
     Index(None, "ticket_id", "id"),
+    # The digest: ratings given in a time range (there is no rated_at column; the history row is the record).
+    Index("ix_history_rating_at", "at", sqlite_where=text("field = 'rating'"), postgresql_where=text("field = 'rating'")),
 )
 
 links = Table(
