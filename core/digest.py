@@ -214,10 +214,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
         f"SLA attainment: {attainment_text(d.sla)}",
     ]
     lines += [f"- {priority.value}: {attainment_text(count)}" for priority, count in d.sla_by_priority.items()]
-    lines.append(
-        "CSAT: "
-        + (f"{d.csat_average:.1f} / 5 from {_count(d.ratings, 'rating')}" if d.csat_average is not None else "no ratings")
-    )
+    lines.append(f"CSAT: {_csat(d.csat_average, d.ratings)}")
     if d.breach_count:
         lines.append(f"SLA breaches: {d.breach_count:,}")
         for breach in d.breaches:
@@ -249,10 +246,14 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
     )
     a = d.all_time
     all_sla = f"{math.floor(a.sla_attainment * 100)}%" if a.sla_attainment is not None else "none decided"
-    all_csat = f"{a.csat_average:.1f} / 5 from {_count(a.csat_count, 'rating')}" if a.csat_average is not None else "no ratings"
+    all_csat = _csat(a.csat_average, a.csat_count)
     lines.append(f"All time: {_count(a.total, 'ticket')} · SLA attainment {all_sla} · CSAT {all_csat}")
     lines.append(f"Generated {_moment(d.generated_at, d, always_date=True)} ({tz.key})")
     return "\n".join(lines)
+
+
+def _csat(average: float | None, ratings: int) -> str:
+    return f"{average:.1f} / 5 from {_count(ratings, 'rating')}" if average is not None else "no ratings"
 
 
 def _count(n: int, noun: str) -> str:
@@ -277,4 +278,3 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"expected a timezone-aware datetime, got naive {moment.isoformat()}")
     return moment
-
