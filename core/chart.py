@@ -26,9 +26,11 @@ def render_chart(digest: Digest) -> bytes:
     days = digest.series
     x = list(range(len(days)))
     labels = [f"{d.day:%a}\n{d.day.day} {d.day:%b}" for d in days]
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     FigureCanvasAgg(fig)
+    # fixed margins for the fixed size: a layout engine would measure every label first and double the time
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.91, bottom=0.15, hspace=0.12)
     fig.suptitle(f"Tickets per day, last {len(days)} days ({digest.tz.key})", fontsize=13)
 
     width = 0.4
