@@ -14,7 +14,8 @@ The figures of a day (``load_digest`` in ``core.storage.digest`` counts them; te
 - SLA: the response targets decided in the day. A ticket counts once per day: *met* when its first response
   came in the day and the ticket's SLA is not breached (``sla_breached``) and it is not overdue; *missed*
   when that first response came late, or when a response falls due in the day and none has come yet. Those
-  misses are the day's breaches.
+  misses are the day's breaches. ``sla_breached`` is read as it is now, and no column records when a later
+  reply came late: such a ticket turns its first response's day from met to missed.
 - CSAT: ratings given in the day (a rating's history row), the last one per ticket when it was changed.
 Pure: no I/O, no clock; every datetime in it is UTC.
 """

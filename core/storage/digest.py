@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,11 +82,11 @@ def load_digest(
         StatRow(r.category, r.priority, {n: int(r._mapping[n]) for n in STAT_COLUMNS})
         for r in conn.execute(select(ticket_stats))
     )
-    all_time.generated_at = now
+    all_time.generated_at = now.astimezone(UTC)
     last_day = sla.get(len(series) - 1, {})
     return Digest(
         tz=tz,
-        generated_at=now,
+        generated_at=now.astimezone(UTC),
         series=series,
         first_responses=n_first,
         avg_first_response=avg_first,
