@@ -16,7 +16,8 @@ The figures of a day (``load_digest`` in ``core.storage.digest`` counts them; te
   when that first response came late, or when a response falls due in the day and none has come yet. Those
   misses are the day's breaches. ``sla_breached`` is read as it is now, and no column records when a later
   reply came late: such a ticket turns its first response's day from met to missed.
-- CSAT: ratings given in the day (a rating's history row), the last one per ticket when it was changed.
+- CSAT: ratings given in the day (a rating's history row); a ticket is rated once, and should a rating ever
+  be changed, its last value that day counts.
 Pure: no I/O, no clock; every datetime in it is UTC.
 """
 

@@ -199,6 +199,7 @@ class Ticket:
     sla_breached: bool = False
     rating: int | None = None
     reopened_from: str | None = None
+    close_reason: str | None = None
     version: int = 1
 
     def copy(self) -> Ticket:

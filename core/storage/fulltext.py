@@ -24,10 +24,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.model import Ticket
+from core.model import Actor, Ticket
 from core.search import SearchQuery
 from core.storage.tables import tickets
 from core.storage.tickets import ticket_from_row
@@ -99,12 +99,12 @@ def _person(id_col: Any, name_col: Any, value: str, email: Any = None) -> Column
 
 
 class SearchStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
 
     # -- writing -----------------------------------------------------------------------------------
-    async def index_ticket(self, pk: int, subject: str, body: str) -> None:
+    def index_ticket(self, pk: int, subject: str, body: str) -> None:
         if self.postgres:
             sql = (
                 "INSERT INTO ticket_search (pk, doc, notes) VALUES (:pk, "
@@ -113,22 +113,23 @@ class SearchStore:
             )
         else:
             sql = "INSERT INTO ticket_search (rowid, subject, body, notes) VALUES (:pk, :subject, :body, '')"
-        await self.conn.execute(text(sql), {"pk": pk, "subject": subject, "body": body})
+        self.conn.execute(text(sql), {"pk": pk, "subject": subject, "body": body})
 
-    async def append(self, pk: int, body: str, *, internal: bool) -> None:
+    def append(self, pk: int, body: str, *, internal: bool) -> None:
         if self.postgres:
             column = "notes" if internal else "doc"
             sql = f"UPDATE ticket_search SET {column} = {column} || to_tsvector('simple', :body) WHERE pk = :pk"
         else:
             column = "notes" if internal else "body"
             sql = f"UPDATE ticket_search SET {column} = {column} || char(10) || :body WHERE rowid = :pk"
-        await self.conn.execute(text(sql), {"pk": pk, "body": body})
+        self.conn.execute(text(sql), {"pk": pk, "body": body})
 
     # -- reading -----------------------------------------------------------------------------------
-    async def search(
-        self, query: SearchQuery, *, scope: ColumnElement[bool] | None, staff: bool, limit: int, offset: int
-    ) -> tuple[list[Ticket], int]:
-        """Tickets matching ``query`` (and ``scope``, e.g. "requested by me") and the match count (capped).
+    def search(
+        self, query: SearchQuery, *, requester: Actor | None, staff: bool, limit: int, offset: int
+    ) -> tuple[list[Ticket], int, bool]:
+        """Tickets matching ``query`` (only ``requester``'s own when given), the match count, and whether the
+        count reached ``RESULT_CAP`` (then it means "at least").
 
         Without words: newest first. With words: by relevance among the newest ``RESULT_CAP`` matching
         tickets. Ranking every match of a common word in a million tickets costs seconds on either engine;
@@ -136,12 +137,12 @@ class SearchStore:
         the recent tickets are the ones that matter (older ones are reached with ``created:`` filters).
         """
         where = _filters(query)
-        if scope is not None:
-            where.append(scope)
+        if requester is not None:
+            where += [tickets.c.requester_platform == requester.platform, tickets.c.requester_id == requester.user_id]
         if self.postgres:
             # asyncpg prepares statements; after a few runs PostgreSQL may switch to a generic plan that
             # cannot see how common the searched words are, and picks a plan ten times slower
-            await self.conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            self.conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         if not (query.terms or query.phrases):
             page = (
                 select(tickets)
@@ -150,23 +151,24 @@ class SearchStore:
                 .limit(limit)
                 .offset(offset)
             )
-            items = [ticket_from_row(r) for r in await self.conn.execute(page)]
+            items = [ticket_from_row(r) for r in self.conn.execute(page)]
             capped = select(tickets.c.pk).where(*where).limit(RESULT_CAP).subquery()
-            total = int((await self.conn.execute(select(func.count()).select_from(capped))).scalar_one())
-            return items, total
+            total = int((self.conn.execute(select(func.count()).select_from(capped))).scalar_one())
+            return items, total, total >= RESULT_CAP
         # The window is small (≤ RESULT_CAP pairs of integers): fetch it whole, rank and page it here, then
         # load only the page's tickets. One bounded index walk, and no plan a row estimate can derail.
-        window = list(await self.conn.execute(self._window(query, where, staff)))
+        window = list(self.conn.execute(self._window(query, where, staff)))
         better = -1 if self.postgres else 1  # ts_rank: higher is better; FTS5 bm25 rank: lower is better
         if _few_tickets(query):  # a handful of someone's tickets read best newest first, on either engine
             window.sort(key=lambda r: -r.pk)
         else:
             window.sort(key=lambda r: (better * r.rank, -r.pk))
         wanted = [r.pk for r in window[offset : offset + limit]]
+        full = len(window) >= RESULT_CAP
         if not wanted:
-            return [], len(window)
-        rows = {r.pk: r for r in await self.conn.execute(select(tickets).where(tickets.c.pk.in_(wanted)))}
-        return [ticket_from_row(rows[pk]) for pk in wanted if pk in rows], len(window)
+            return [], len(window), full
+        rows = {r.pk: r for r in self.conn.execute(select(tickets).where(tickets.c.pk.in_(wanted)))}
+        return [ticket_from_row(rows[pk]) for pk in wanted if pk in rows], len(window), full
 
     def _window(self, query: SearchQuery, where: list[ColumnElement[bool]], staff: bool) -> Any:
         """The newest ``RESULT_CAP`` tickets matching the words and filters, with their relevance."""

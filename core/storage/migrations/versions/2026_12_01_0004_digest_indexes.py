@@ -10,7 +10,7 @@ closed. All three are partial: tickets not answered yet, closed tickets and hist
 are left out.
 
 Revision ID: 0004_digest_indexes
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_digest_indexes"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
