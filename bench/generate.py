@@ -4,8 +4,9 @@
     .venv/bin/python bench/generate.py --tickets 1000000 --url postgresql+asyncpg://postgres@127.0.0.1/test
 
 Rows are written in bulk (not through the desk, which would take hours for a million tickets), but with the
-same shapes the desk writes: tickets, one opening message each, the full-text document and the maintained
-statistics rows (computed with ``core.stats.contribution``, so ``desk.stats()`` reads true numbers).
+same shapes the desk writes: tickets, one opening message each, the full-text document, the history row of
+each rating (an hour after closing; the digest reads ratings from there) and the maintained statistics rows
+(computed with ``core.stats.contribution``, so ``desk.stats()`` reads true numbers).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from core.model import Actor, Priority, Status, Ticket  # noqa: E402
 from core.stats import contribution  # noqa: E402
 from core.storage.engine import build_engine  # noqa: E402
 from core.storage.migrate import upgrade  # noqa: E402
-from core.storage.tables import STAT_COLUMNS, messages, ticket_stats, tickets  # noqa: E402
+from core.storage.tables import STAT_COLUMNS, history, messages, ticket_stats, tickets  # noqa: E402
 from core.storage.tickets import ticket_values  # noqa: E402
 
 SEED = 20261126
@@ -101,7 +102,7 @@ async def generate(url: str, total: int, batch: int = 10000) -> None:
     cube: dict[tuple[str, str], dict[str, int]] = {}
     started = time.perf_counter()
     for start in range(0, total, batch):
-        rows, msgs, docs = [], [], []
+        rows, msgs, docs, ratings = [], [], [], []
         for i in range(start, min(total, start + batch)):
             t, body = make_ticket(rng, next(next_id), i, total)
             values = ticket_values(t)
@@ -111,6 +112,10 @@ async def generate(url: str, total: int, batch: int = 10000) -> None:
                          "author_name": t.requester.name, "role": "requester", "body": body, "internal": False,
                          "attachments": [], "created_at": t.created_at})  # fmt: skip
             docs.append({"pk": i + 1, "subject": t.subject, "body": body})
+            if t.rating is not None and t.closed_at is not None:
+                ratings.append({"ticket_id": t.id, "field": "rating", "old": None, "new": str(t.rating),
+                                "actor_platform": t.requester.platform, "actor_id": t.requester.user_id,
+                                "actor_name": t.requester.name, "at": t.closed_at + timedelta(hours=1)})  # fmt: skip
             for key, vec in contribution(t).items():
                 acc = cube.setdefault(key, {})
                 for name, value in vec.items():
@@ -118,6 +123,8 @@ async def generate(url: str, total: int, batch: int = 10000) -> None:
         async with engine.begin() as conn:
             await conn.execute(tickets.insert(), rows)
             await conn.execute(messages.insert(), msgs)
+            if ratings:
+                await conn.execute(history.insert(), ratings)
             if postgres:
                 sql = ("INSERT INTO ticket_search (pk, doc, notes) VALUES (:pk, setweight(to_tsvector('simple', "
                        ":subject), 'A') || to_tsvector('simple', :body), ''::tsvector)")  # fmt: skip

@@ -180,9 +180,9 @@ class BusinessHours:
     def _window(self, day: date) -> tuple[datetime, datetime]:
         """The opening and closing instants of a local date (equal when the date has no hours)."""
         if day.weekday() not in self.weekdays:
-            midnight = _first_instant(day, time(0), self.tz)
+            midnight = first_instant(day, time(0), self.tz)
             return midnight, midnight
-        return _first_instant(day, self.start, self.tz), _first_instant(day, self.end, self.tz)
+        return first_instant(day, self.start, self.tz), first_instant(day, self.end, self.tz)
 
     def _is_regular_week(self, day: date) -> bool:
         """Whether the UTC offset stays the same through the seven local days from ``day``.
@@ -192,7 +192,7 @@ class BusinessHours:
         zone has ever left an offset and come back to it in under 3.9 days (the shortest:
         Africa/Freetown, 1939; since 1970, 6.96 days, Brazil 2000 and Gaza).
         """
-        begin = _first_instant(day, time(0), self.tz)
+        begin = first_instant(day, time(0), self.tz)
         offset = (begin - _TINY).astimezone(self.tz).utcoffset()
         samples = (begin + timedelta(days=n) for n in (2, 4, 6, 7))
         return all(sample.astimezone(self.tz).utcoffset() == offset for sample in samples)
@@ -249,7 +249,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _first_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+def first_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The first UTC instant at which the local clock on ``day`` shows ``at`` or later."""
     local = datetime.combine(day, at, tzinfo=tz)  # fold=0: the first of two, if the time repeats
     instant = local.astimezone(UTC)

@@ -38,6 +38,14 @@ def _not_null(column: str) -> dict[str, Any]:
     return {"sqlite_where": condition, "postgresql_where": condition}
 
 
+# Tickets still waiting (Open or Pending). A literal, written the same in the partial index and in the queries
+# that use it: SQLite and PostgreSQL only match a partial index whose condition the query states. Not
+# ``status IN ('Open', 'Pending')``: that would also match ix_tickets_status_created_at, which SQLite without
+# statistics prefers, reading every waiting ticket and sorting them.
+WAITING = text("status <> 'Closed'")
+
+RATING_ROWS = text("field = 'rating'")  # history rows that record a rating (partial index, migration 0004)
+
 ID = String(12)
 PLATFORM = String(16)
 USER_ID = String(64)
@@ -86,6 +94,18 @@ tickets = Table(
     Index("ix_tickets_lower_requester_email", func.lower(text("requester_email")), **_not_null("requester_email")),
     Index("ix_tickets_assignee_id_set", "assignee_id", **_not_null("assignee_id")),
     Index("ix_tickets_lower_assignee_name", func.lower(text("assignee_name")), **_not_null("assignee_name")),
+    # The digest: first responses given in a time range, with what it reads of them (migration 0004).
+    Index(
+        "ix_tickets_first_response_at",
+        "first_response_at",
+        "priority",
+        "sla_breached",
+        "sla_due_at",
+        "created_at",
+        **_not_null("first_response_at"),
+    ),  # fmt: skip
+    # The oldest waiting tickets (digest, statistics), without walking past the closed ones (migration 0004).
+    Index("ix_tickets_waiting_created_at", "created_at", sqlite_where=WAITING, postgresql_where=WAITING),
 )
 
 messages = Table(
@@ -117,6 +137,8 @@ history = Table(
     Column("actor_name", NAME, nullable=False, server_default=""),
     Column("at", UtcDateTime, nullable=False),
     Index(None, "ticket_id", "id"),
+    # The digest: ratings given in a time range (there is no rated_at column; the history row is the record).
+    Index("ix_history_rating_at", "at", sqlite_where=RATING_ROWS, postgresql_where=RATING_ROWS),
 )
 
 links = Table(
