@@ -66,7 +66,7 @@ async def test_discord_ticket_worked_from_slack(
     # Staff see a card in the Slack staff channel; the Discord user has a private thread.
     card = await slack_fake.wait_for("chat.postMessage", timeout=10, channel=STAFF_CHANNEL)
     assert ticket_id in str(card.args)
-    link = await service.desk.get_link(ticket_id=ticket_id, platform="discord", kind="thread")
+    link = await service.desk.queries.link(ticket_id, "discord", "thread")
     assert link is not None
     thread = discord_fake.channel(link.thread_id or 0)
 
@@ -81,7 +81,7 @@ async def test_discord_ticket_worked_from_slack(
         what="the Slack reply in the Discord thread",
     )
     assert "Alice" in str(relayed.payload())
-    ticket = await service.desk.load_ticket(ticket_id)
+    ticket = await service.desk.queries.ticket(ticket_id)
     assert ticket.status is Status.PENDING
 
     # The user answers in the Discord thread: the message lands in the ticket and in the Slack card's thread.
@@ -90,5 +90,5 @@ async def test_discord_ticket_worked_from_slack(
         "chat.postMessage", timeout=10, where=lambda c: "Cookies cleared" in str(c.args)
     )
     assert mirrored.args.get("thread_ts"), "the requester's message goes into the card's thread"
-    assert (await service.desk.load_ticket(ticket_id)).status is Status.OPEN
+    assert (await service.desk.queries.ticket(ticket_id)).status is Status.OPEN
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
