@@ -489,12 +489,10 @@ class Desk:
             else parse_query(query, now=self.clock.now(), categories=self.categories)
         )
         parsed = _resolve_me(parsed, actor)
-        scope = None
-        if not actor.is_staff:
-            scope = and_(tickets.c.requester_platform == actor.platform, tickets.c.requester_id == actor.user_id)
+        requester = None if actor.is_staff else actor
         async with UnitOfWork(self.engine, read_only=True) as uow:
             items, total = await uow.search.search(
-                parsed, scope=scope, staff=actor.is_staff, limit=limit, offset=offset
+                parsed, requester=requester, staff=actor.is_staff, limit=limit, offset=offset
             )
         return SearchPage(items=items, total=total, offset=offset)
 

@@ -38,6 +38,11 @@ def _not_null(column: str) -> dict[str, Any]:
     return {"sqlite_where": condition, "postgresql_where": condition}
 
 
+def _status_is(status: str) -> dict[str, Any]:
+    condition = text(f"status = '{status}'")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 ID = String(12)
 PLATFORM = String(16)
 USER_ID = String(64)
@@ -85,6 +90,9 @@ tickets = Table(
     Index("ix_tickets_lower_requester_email", func.lower(text("requester_email")), **_not_null("requester_email")),
     Index("ix_tickets_assignee_id_set", "assignee_id", **_not_null("assignee_id")),
     Index("ix_tickets_lower_assignee_name", func.lower(text("assignee_name")), **_not_null("assignee_name")),
+    # Newest-first walks over open or pending tickets (search with status:open and words, see fulltext.py).
+    Index("ix_tickets_open_pk", "pk", "priority", "category", **_status_is("Open")),
+    Index("ix_tickets_pending_pk", "pk", "priority", "category", **_status_is("Pending")),
 )
 
 messages = Table(
