@@ -38,6 +38,8 @@ def upgrade() -> None:
     for name, status in STATUS_INDEXES.items():
         where = sa.text(f"status = '{status}'")
         op.create_index(name, "tickets", ["pk", "priority", "category"], sqlite_where=where, postgresql_where=where)
+    if not postgres:
+        op.execute("ANALYZE tickets")  # SQLite's planner picks the new indexes only once it has their statistics
 
 
 def downgrade() -> None:
