@@ -226,28 +226,40 @@ async def bench_reads(url: str, runs: int, *, stats: bool = True) -> None:
 
 
 async def statement_runner(url: str, dialect: str) -> Callable[[str], Awaitable[Any]]:
-    """The exact SQL the store sends for a query (one statement: the page's tickets with the match count),
-    run raw on the driver: no desk, no SQLAlchemy, no transaction."""
+    """The exact SQL the store sends for a query (a created: range's keys when words meet one, then the page's
+    tickets with the match count), run raw on the driver: no desk, no SQLAlchemy, no transaction."""
     from datetime import UTC, datetime
 
     from sqlalchemy.dialects import postgresql, sqlite
 
     from core.search import parse_query
-    from core.storage.fulltext import page_statement
+    from core.storage.fulltext import has_text, key_range_statement, page_statement
 
     compiler = postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
 
-    @functools.cache  # compiled once, outside the timed runs
-    def sql(q: str) -> str:
-        query = parse_query(q, now=datetime.now(UTC))
-        stmt = page_statement(query, requester=None, staff=True, limit=20, offset=0, dialect=dialect)
+    def compiled(stmt: Any) -> str:
         return str(stmt.compile(dialect=compiler, compile_kwargs={"literal_binds": True}))
+
+    @functools.cache  # compiled once, outside the timed runs
+    def bounds_sql(q: str) -> str | None:
+        query = parse_query(q, now=datetime.now(UTC))
+        stmt = key_range_statement(query.created) if has_text(query) else None
+        return None if stmt is None else compiled(stmt)
+
+    @functools.cache
+    def page_sql(q: str, key_range: tuple[int, int] | None) -> str:
+        query = parse_query(q, now=datetime.now(UTC))
+        return compiled(page_statement(query, requester=None, staff=True, limit=20, offset=0, dialect=dialect,
+                                       key_range=key_range))  # fmt: skip
 
     if dialect == "sqlite":
         con = sqlite3.connect(url.split("///", 1)[1], check_same_thread=False)
 
         async def run_sqlite(q: str) -> Any:
-            return con.execute(sql(q)).fetchall()
+            key_range = None
+            if (bounds := bounds_sql(q)) is not None:
+                key_range = tuple(con.execute(bounds).fetchone())
+            return con.execute(page_sql(q, key_range)).fetchall()
 
         return run_sqlite
     import asyncpg
@@ -255,7 +267,10 @@ async def statement_runner(url: str, dialect: str) -> Callable[[str], Awaitable[
     pg = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
 
     async def run_pg(q: str) -> Any:
-        return await pg.fetch(sql(q))
+        key_range = None
+        if (bounds := bounds_sql(q)) is not None:
+            key_range = tuple(await pg.fetchrow(bounds))
+        return await pg.fetch(page_sql(q, key_range))
 
     return run_pg
 

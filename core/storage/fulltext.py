@@ -194,33 +194,43 @@ def _person(id_col: Any, name_col: Any, value: str, email: Any = None) -> Column
     return or_(*terms)
 
 
-def _key_bounds(key: Any, created: DateRange | None) -> list[ColumnElement[bool]]:
-    """Bounds on the index key implied by a ``created:`` range that starts somewhere.
+KeyRange = tuple[int, int]  # the smallest and largest ``tickets.pk`` a search can return
 
-    The keys of the tickets created in the range (when fewer than ``DATE_SCAN_CAP``: one index range scan)
-    bound the newest-first walk of the full-text index, which otherwise runs past the range's start through
-    every older match of the words. Exact whatever the order of keys and creation times: the bounds are the
-    smallest and largest key actually in the range.
+
+def key_range_statement(created: DateRange | None) -> Any:
+    """One row ``(low, high)``: the keys of the tickets created in a ``created:`` range that starts somewhere,
+    or ``None`` when there is no such range.
+
+    They bound the newest-first walk of the full-text index, which otherwise runs past the range's start
+    through every older match of the words. Exact whatever the order of keys and creation times: they are the
+    smallest and largest key actually in the range (one index-only range scan, given up past
+    ``DATE_SCAN_CAP`` tickets: the range is then most of the table and bounds little).
     """
     if created is None or created.start is None:
-        return []
+        return None
     in_range = [tickets.c.created_at >= created.start]
     if created.end is not None:
         in_range.append(tickets.c.created_at < created.end)
     keys = select(tickets.c.pk).where(*in_range).limit(DATE_SCAN_CAP).subquery("created_keys")
     n = func.count()
-    lowest = case((n == 0, literal(_NO_KEY)), (n < DATE_SCAN_CAP, func.min(keys.c.pk)), else_=literal(0))
-    bounds = [key >= select(lowest).scalar_subquery()]
-    if created.end is not None:
-        highest = case((n == 0, literal(-1)), (n < DATE_SCAN_CAP, func.max(keys.c.pk)), else_=literal(_NO_KEY))
-        bounds.append(key <= select(highest).scalar_subquery())
-    return bounds
+    low = case((n == 0, literal(_NO_KEY)), (n < DATE_SCAN_CAP, func.min(keys.c.pk)), else_=literal(0))
+    high = case((n == 0, literal(-1)), (n < DATE_SCAN_CAP, func.max(keys.c.pk)), else_=literal(_NO_KEY))
+    return select(low.label("low"), high.label("high"))
+
+
+def _within(keys: Sequence[Any], key_range: KeyRange | None) -> list[ColumnElement[bool]]:
+    if key_range is None:
+        return []
+    low, high = key_range
+    return [condition for key in keys for condition in (key >= low, key <= high)]
 
 
 # --- statements ---------------------------------------------------------------------------------------
 
 
-def _window(query: SearchQuery, requester: Actor | None, staff: bool, dialect: str) -> tuple[Any, Any]:
+def _window(
+    query: SearchQuery, requester: Actor | None, staff: bool, dialect: str, key_range: KeyRange | None
+) -> tuple[Any, Any]:
     """The newest ``RESULT_CAP`` matching tickets (a CTE with ``pk``) and, over it, how many of the query's
     items each subject holds (the score)."""
     where = filters(query, requester)
@@ -230,7 +240,8 @@ def _window(query: SearchQuery, requester: Actor | None, staff: bool, dialect: s
         newest = select(pg_index.c.pk, doc).where(*(_pg_match(doc, pg_index.c.notes, i, staff=staff) for i in items))
         if where:
             newest = newest.join(tickets, tickets.c.pk == pg_index.c.pk).where(*where)
-        newest = newest.where(*_key_bounds(pg_index.c.pk, query.created))
+        # the bounds on both tables: the planner then walks either by key
+        newest = newest.where(*_within([pg_index.c.pk, tickets.c.pk] if where else [pg_index.c.pk], key_range))
         win = newest.order_by(pg_index.c.pk.desc()).limit(RESULT_CAP).cte("win")
         return win, _sum([_pg_in_subject(win.c.doc, item) for item in items])
     expression = fts5_expression(items, staff=staff)
@@ -254,7 +265,7 @@ def _window(query: SearchQuery, requester: Actor | None, staff: bool, dialect: s
     newest = select(key.label("pk")).where(_fts5_match(fts5_index, expression))
     if where:
         newest = newest.join(tickets, tickets.c.pk == key).where(*where)
-    newest = newest.where(*_key_bounds(key, query.created))
+    newest = newest.where(*_within([key], key_range))
     win = newest.order_by(key.desc()).limit(RESULT_CAP).cte("win")
     # One walk per item of the subject's doclist over the window's key range (the window is the newest
     # matches, so the range is short), instead of a lookup per ticket (~50 µs each).
@@ -274,7 +285,14 @@ def _sum(conditions: Sequence[ColumnElement[bool]]) -> Any:
 
 
 def page_statement(
-    query: SearchQuery, *, requester: Actor | None, staff: bool, limit: int, offset: int, dialect: str
+    query: SearchQuery,
+    *,
+    requester: Actor | None,
+    staff: bool,
+    limit: int,
+    offset: int,
+    dialect: str,
+    key_range: KeyRange | None = None,
 ) -> Any:
     """The page's ticket rows, in order, each with ``total`` (the matches, capped at ``RESULT_CAP``)."""
     if not has_text(query):
@@ -288,7 +306,7 @@ def page_statement(
             .limit(limit)
             .offset(offset)
         )
-    win, score = _window(query, requester, staff, dialect)
+    win, score = _window(query, requester, staff, dialect, key_range)
     ranked = (
         select(win.c.pk, score.label("score"), func.count().over().label("total"))
         .order_by(literal_column("score").desc(), win.c.pk.desc())
@@ -303,12 +321,14 @@ def page_statement(
     )
 
 
-def count_statement(query: SearchQuery, *, requester: Actor | None, staff: bool, dialect: str) -> Any:
+def count_statement(
+    query: SearchQuery, *, requester: Actor | None, staff: bool, dialect: str, key_range: KeyRange | None = None
+) -> Any:
     """The number of matches (capped), for a page past the last match."""
     if not has_text(query):
         matched = select(tickets.c.pk).where(*filters(query, requester)).limit(RESULT_CAP).subquery("capped")
         return select(func.count()).select_from(matched)
-    win, _ = _window(query, requester, staff, dialect)
+    win, _ = _window(query, requester, staff, dialect, key_range)
     return select(func.count()).select_from(win)
 
 
@@ -322,14 +342,21 @@ def search_tickets(
         # asyncpg prepares statements; after a few runs PostgreSQL may switch to a generic plan that
         # cannot see how common the searched words are, and picks a plan ten times slower
         conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    page = page_statement(query, requester=requester, staff=staff, limit=limit, offset=offset, dialect=dialect)
+    key_range = None
+    bounds = key_range_statement(query.created) if has_text(query) else None
+    if bounds is not None:
+        low, high = conn.execute(bounds).one()
+        key_range = (int(low), int(high))
+    page = page_statement(
+        query, requester=requester, staff=staff, limit=limit, offset=offset, dialect=dialect, key_range=key_range
+    )
     rows = list(conn.execute(page))
     if rows:
         return [ticket_from_row(r) for r in rows], int(rows[0].total)
     if offset == 0:
         return [], 0
-    total = conn.execute(count_statement(query, requester=requester, staff=staff, dialect=dialect)).scalar_one()
-    return [], int(total)
+    count = count_statement(query, requester=requester, staff=staff, dialect=dialect, key_range=key_range)
+    return [], int(conn.execute(count).scalar_one())
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Search finds word forms (stemming) and prefixes fast; partial indexes for open and pending tickets.
+"""Search finds word forms (stemming) and prefixes fast; indexes for open and pending tickets and created keys.
 
 The full-text index is rebuilt with a stemming tokenizer: FTS5 ``porter unicode61`` with prefix indexes for
 two to four characters, or PostgreSQL's snowball English stemmer without stop words (configuration
@@ -38,11 +38,15 @@ def upgrade() -> None:
     for name, status in STATUS_INDEXES.items():
         where = sa.text(f"status = '{status}'")
         op.create_index(name, "tickets", ["pk", "priority", "category"], sqlite_where=where, postgresql_where=where)
+    op.drop_index("ix_tickets_created_at", table_name="tickets")
+    op.create_index("ix_tickets_created_at_pk", "tickets", ["created_at", "pk"])
     if not postgres:
         op.execute("ANALYZE tickets")  # SQLite's planner picks the new indexes only once it has their statistics
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_created_at_pk", table_name="tickets")
+    op.create_index("ix_tickets_created_at", "tickets", ["created_at"])
     for name in STATUS_INDEXES:
         op.drop_index(name, table_name="tickets")
     if op.get_bind().dialect.name == "postgresql":
