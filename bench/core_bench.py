@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.desk import Desk  # noqa: E402
 from core.ids import TicketIdGenerator  # noqa: E402
 from core.model import Actor  # noqa: E402
+from core.storage.database import SqlDatabase  # noqa: E402
 from core.storage.engine import build_engine  # noqa: E402
 from core.storage.migrate import upgrade  # noqa: E402
 
@@ -78,7 +79,7 @@ async def bench_create(n: int) -> None:
     tmp = Path(tempfile.mkdtemp())
     engine = build_engine(f"sqlite+aiosqlite:///{tmp / 'create.db'}")
     await upgrade(engine)
-    desk = Desk(engine=engine, ids=TicketIdGenerator(random.Random(1)), consumers=["slack", "discord"])
+    desk = Desk(db=SqlDatabase(engine), ids=TicketIdGenerator(random.Random(1)), consumers=["slack", "discord"])
     people = [Actor(platform="discord", user_id=str(i), name=f"user{i}") for i in range(200)]
     t0 = time.perf_counter()
     for i in range(n):
@@ -183,7 +184,7 @@ async def bench_create(n: int) -> None:
 # ---------------------------------------------------------------------------------------------- reading
 async def bench_reads(url: str, runs: int, *, stats: bool = True) -> None:
     engine = build_engine(url)
-    desk = Desk(engine=engine)
+    desk = Desk(db=SqlDatabase(engine))
     async with engine.connect() as conn:
         from sqlalchemy import text
 

@@ -47,7 +47,7 @@ TARGETS = {
 # ------------------------------------------------------------------------------------------ child: the bot
 async def child_main() -> None:
     """The bot process: what bootstrap does for Discord, plus a READY line (with phase times) for the parent."""
-    from adapters.discord import build_discord
+    from adapters.discord.client import build_discord
     from bot.bootstrap import open_runtime
     from bot.settings import load_settings
 

@@ -63,8 +63,9 @@ async def child_main() -> None:
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from adapters.slack import build_slack
-    from adapters.web import WebServer, build_web_app
+    from adapters.slack.app import build_slack
+    from adapters.web.app import build_web_app
+    from adapters.web.server import WebServer
     from bot.bootstrap import open_runtime
     from bot.settings import load_settings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 from collections.abc import Callable
 from contextlib import suppress
@@ -16,54 +17,42 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings, SettingsError
 from core.desk import Desk
-from core.errors import InvalidInput
 from core.lifecycle import Rules
 from core.model import Priority
 from core.outbox import Dispatcher
-from core.ports import Clock, Notifier, SystemClock
-from core.sla import BusinessHours, SlaPolicy, parse_duration
+from core.ports import Clock, Database, Notifier, SystemClock
+from core.sla import BusinessHours, SlaPolicy
+from core.storage.database import SqlDatabase
 from core.storage.engine import build_engine, is_sqlite
-from core.storage.migrate import current_revision, head_revision, upgrade
+from core.storage.migrate import current_revision, head_revision, is_current, upgrade
 
 log = logging.getLogger(__name__)
 
 
 def sla_policy(settings: Settings) -> SlaPolicy:
-    """The SLA policy from ``TICKETBOT_SLA__*``; a malformed value is a ``SettingsError`` naming it."""
-    targets = {}
-    for priority in Priority:
-        name = priority.value.lower()
-        try:
-            targets[priority] = parse_duration(getattr(settings.sla, name))
-        except InvalidInput as exc:
-            raise SettingsError(f"invalid configuration: TICKETBOT_SLA__{name.upper()}: {exc}") from None
-    hours = None
-    if settings.sla.business_hours:
-        try:
-            hours = BusinessHours.parse(settings.sla.business_hours)
-        except InvalidInput as exc:
-            raise SettingsError(f"invalid configuration: TICKETBOT_SLA__BUSINESS_HOURS: {exc}") from None
-    return SlaPolicy(targets=targets, hours=hours)
+    """The SLA policy from ``TICKETBOT_SLA__*`` (validated when the settings were read)."""
+    hours = BusinessHours.parse(settings.sla.business_hours) if settings.sla.business_hours else None
+    return SlaPolicy(targets={p: settings.sla.target(p) for p in Priority}, hours=hours)
 
 
-def build_desk(settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None, **kwargs: Any) -> Desk:
+def build_desk(settings: Settings, db: Database, *, clock: Clock | None = None, **kwargs: Any) -> Desk:
     rules = Rules(
         sla=sla_policy(settings),
         reopen_window=timedelta(days=settings.reopen_window_days),
         pending_on_staff_reply=settings.pending_on_staff_reply,
     )
-    kwargs.setdefault("max_open_per_user", settings.discord.max_open_per_user if settings.discord.enabled else None)
+    kwargs.setdefault("max_open_per_user", settings.open_limit)
     # Outbox consumers come from the configuration, not from what this process runs: a ticket opened by
     # `ticketbot ticket create` must still reach the Slack and Discord adapters of the running service.
-    kwargs.setdefault("consumers", list(platforms_configured(settings)))
-    return Desk(
-        engine=engine, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs
-    )
+    kwargs.setdefault("consumers", consumers_configured(settings))
+    return Desk(db=db, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs)
 
 
 async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
     """SQLite files are migrated automatically; PostgreSQL must be migrated on purpose (``ticketbot migrate``)
     so that several replicas never race to change the schema."""
+    if await is_current(engine):
+        return
     if is_sqlite(settings.database_url):
         await upgrade(engine)
         return
@@ -79,7 +68,7 @@ class Runtime:
     """Everything a running ticketbot holds; ``close()`` releases it."""
 
     settings: Settings
-    engine: AsyncEngine
+    db: SqlDatabase
     desk: Desk
     notifiers: list[Notifier] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
@@ -96,7 +85,7 @@ class Runtime:
             self.desk.consumers.append(notifier.name)
 
     def start_dispatcher(self) -> Dispatcher:
-        self.dispatcher = Dispatcher(self.engine, self.notifiers, clock=self.desk.clock)
+        self.dispatcher = Dispatcher(self.db, self.notifiers, clock=self.desk.clock)
         self.desk.on_commit.append(self.dispatcher.wake)
         self.dispatcher_task = asyncio.create_task(self.dispatcher.run(self.stop), name="outbox")
         return self.dispatcher
@@ -135,7 +124,7 @@ class Runtime:
             _, pending = await asyncio.wait(self.background, timeout=10)
             for task in pending:
                 task.cancel()
-        await self.engine.dispose()
+        await self.db.dispose()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -145,20 +134,32 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Run
     except BaseException:
         await engine.dispose()
         raise
-    return Runtime(settings=settings, engine=engine, desk=build_desk(settings, engine, clock=clock))
+    db = SqlDatabase(engine)
+    return Runtime(settings=settings, db=db, desk=build_desk(settings, db, clock=clock))
 
 
 def platforms_configured(settings: Settings) -> list[str]:
+    """The chat platforms switched on (each is an outbox consumer; so is email when SMTP is set)."""
     return [name for name, on in (("slack", settings.slack.enabled), ("discord", settings.discord.enabled)) if on]
+
+
+def consumers_configured(settings: Settings) -> list[str]:
+    return platforms_configured(settings) + (["email"] if settings.smtp.enabled else [])
 
 
 async def serve(settings: Settings, *, console: bool, console_actor: Any = None) -> None:
     """Run every configured adapter until SIGINT/SIGTERM (or the console's /quit), then shut down cleanly."""
     runtime = await open_runtime(settings)
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if runtime.stop.is_set():  # asked twice: stop at once
+            os._exit(130)
+        runtime.stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
-            loop.add_signal_handler(sig, runtime.stop.set)
+            loop.add_signal_handler(sig, on_signal)
     try:
         if console:
             from adapters.console.terminal import run_terminal
@@ -185,24 +186,29 @@ class AdapterFailed(Exception):
 async def start_adapters(runtime: Runtime) -> None:
     """Build every configured adapter, register its notifier, start it and the outbox dispatcher."""
     settings = runtime.settings
-    if settings.discord.enabled:
-        from adapters.discord import build_discord
+    if settings.smtp.enabled:
+        from adapters.email.notifier import EmailNotifier
 
-        bot, notifier = build_discord(settings, runtime.desk)
+        runtime.add_notifier(EmailNotifier(runtime.desk.queries, settings.smtp, clock=runtime.desk.clock))
+    if settings.discord.enabled:
+        from adapters.discord.client import build_discord
+
+        bot, notifier = build_discord(settings.discord, runtime.desk)
         runtime.add_notifier(notifier)
         assert settings.discord.token is not None
         runtime.run_in_background("discord", bot.start(settings.discord.token.get_secret_value()))
         runtime.closers.append(bot.close)
     slack_handler = None
     if settings.slack.enabled:
-        from adapters.slack import build_slack
+        from adapters.slack.app import build_slack
 
-        slack = build_slack(settings, runtime.desk)
+        slack = build_slack(settings.slack, runtime.desk)
         runtime.add_notifier(slack.notifier)
         await slack.start()  # Socket Mode connects here
         runtime.closers.append(slack.stop)
         slack_handler = slack.request_handler
-    from adapters.web import WebServer, build_web_app
+    from adapters.web.app import build_web_app
+    from adapters.web.server import WebServer
 
     web = WebServer(build_web_app(slack_handler=slack_handler), host=settings.http.host, port=settings.http.port)
     try:

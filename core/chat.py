@@ -1,29 +1,49 @@
-"""The ``/ticket …`` grammar every chat adapter shares (console, Slack; Discord uses slash options).
+"""The ``/ticket …`` grammar every text adapter shares (console, Slack): text → a ``core.commands`` command.
 
-``parse_command`` turns text into a ``ChatCommand``; ``run_command`` carries it out on the desk and returns
-a ``CommandResult`` holding core objects, which each adapter renders in its own way.
+``parse_command`` never raises anything but ``InvalidInput`` (with the usage of the command that was meant)
+and returns ``Help`` for ``help`` and an empty line. Quotes are optional and never unbalanced-fatal: a name
+like ``O'Brien`` or ``"ann`` is taken as typed. In ``new``, ``category:`` and ``priority:`` are options only
+when their value is valid; otherwise they are words of the subject.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from core.desk import Desk
+from core.commands import (
+    OPEN_STATUSES,
+    AddNote,
+    Assign,
+    ChangeStatus,
+    Claim,
+    Close,
+    Command,
+    ListTickets,
+    OpenTicket,
+    Rate,
+    Reopen,
+    Reply,
+    Search,
+    SetCategory,
+    SetPriority,
+    ShowHistory,
+    ShowStats,
+    ShowTicket,
+    UserRef,
+)
 from core.errors import InvalidInput
 from core.ids import normalize_ticket_id
-from core.model import Actor
+from core.model import DEFAULT_CATEGORIES, Priority, Status
 
-Resolver = Callable[[str], Awaitable[Actor | None]]
+PAGE_SIZE = 20
 
 USAGE: dict[str, str] = {
     "new": "new <subject> [| <description>] [category:<name>] [priority:<level>]",
-    "list": "list [open|pending|closed|all] [mine]",
+    "list": "list [open|pending|closed|all] [mine] [page <n>]",
     "show": "show <id>",
-    "search": "search <query>   e.g. search login error status:open priority:high,urgent",
+    "search": "search <query> [page:<n>]   e.g. search login error status:open priority:high,urgent",
     "stats": "stats",
     "close": "close <id> [reason]",
     "reopen": "reopen <id>",
@@ -38,148 +58,169 @@ USAGE: dict[str, str] = {
     "history": "history <id>",
     "help": "help",
 }
-STAFF_ONLY = frozenset({"stats", "claim", "assign", "priority", "category", "status", "note"})
-_NEEDS_ID = frozenset(USAGE) - {"new", "list", "search", "stats", "help"}
-_NEEDS_TEXT = frozenset({"assign", "priority", "category", "status", "reply", "note", "rate"})
-_OPTION = re.compile(r"(?i)(?:^|\s)(category|priority):(\"[^\"]*\"|\S+)")
+_OPTION = re.compile(r"(?i)(?<!\S)(category|priority):(\"[^\"]*\"|'[^']*'|\S+)")
+_PAGE_WORDS = re.compile(r"(?i)(?:^|\s)page(?::|\s+)(\S+)\s*$")
+_LIST_STATUSES = {"open": (Status.OPEN,), "pending": (Status.PENDING,), "closed": (Status.CLOSED,)}
+
+
+@dataclass(frozen=True)
+class Help:
+    """Show the commands; ``problem`` says what was wrong with the line, when something was."""
+
+    problem: str | None = None
 
 
 def help_text(prefix: str = "/ticket") -> str:
     return "Commands:\n" + "\n".join(f"  {prefix} {usage}" for usage in USAGE.values())
 
 
-@dataclass(frozen=True)
-class ChatCommand:
-    verb: str
-    ticket_id: str | None = None
-    text: str = ""
-    options: dict[str, str] = field(default_factory=dict)
+def usage(verb: str, prefix: str = "/ticket") -> str:
+    return f"usage: {prefix} {USAGE[verb]}"
 
 
-def parse_command(text: str) -> ChatCommand:
-    """Parse the words after ``/ticket``. Bad input raises ``InvalidInput`` naming the right usage."""
+def parse_command(text: str, *, categories: Sequence[str] = DEFAULT_CATEGORIES) -> Command | Help:
+    """Parse the words after ``/ticket`` into a command (or ``Help``).
+
+    Raises:
+        InvalidInput: the line names a command but not in a form it takes; the message gives its usage.
+    """
     words = (text or "").strip()
     if not words:
-        return ChatCommand("help")
+        return Help()
     verb, _, rest = words.partition(" ")
     verb = verb.lower()
     rest = rest.strip()
     if verb not in USAGE:
-        raise InvalidInput(f"unknown command {verb[:30]!r}. {help_text()}")
-    usage = f"usage: /ticket {USAGE[verb]}"
-    if verb == "new":
-        return _parse_new(rest, usage)
-    if verb == "list":
-        return ChatCommand("list", text=rest.lower())
-    if verb in ("search", "help", "stats"):
-        return ChatCommand(verb, text=rest)
-    first, _, tail = rest.partition(" ")
-    if verb in _NEEDS_ID and not first:
-        raise InvalidInput(usage)
+        return Help(problem=f"unknown command {_quote(verb)}")
     try:
-        ticket_id = normalize_ticket_id(first)
+        return _PARSERS[verb](rest, categories)
     except InvalidInput as exc:
-        raise InvalidInput(f"{exc}; {usage}") from None
+        message = str(exc)
+        hint = usage(verb)
+        raise InvalidInput(hint if message == hint else f"{message}; {hint}") from None
+
+
+def _quote(text: str, limit: int = 30) -> str:
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _unquote(text: str) -> str:
+    """Drop one pair of matching quotes around ``text``; anything else is kept as typed."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1].strip()
+    return text
+
+
+def _id_and_rest(rest: str, verb: str, *, needs_text: bool) -> tuple[str, str]:
+    first, _, tail = rest.partition(" ")
+    if not first:
+        raise InvalidInput(usage(verb))
+    ticket_id = normalize_ticket_id(first)
     tail = tail.strip()
-    if verb in _NEEDS_TEXT and not tail:
-        raise InvalidInput(usage)
-    return ChatCommand(verb, ticket_id=ticket_id, text=tail)
+    if needs_text and not tail:
+        raise InvalidInput(usage(verb))
+    return ticket_id, tail
 
 
-def _parse_new(rest: str, usage: str) -> ChatCommand:
+def _page(text: str, verb: str) -> tuple[str, int]:
+    """Split a trailing ``page N`` / ``page:N`` off ``text``; the offset of that page."""
+    match = _PAGE_WORDS.search(text)
+    if not match:
+        return text, 0
+    number = match.group(1)
+    if not re.fullmatch(r"[0-9]{1,6}", number) or int(number) < 1:
+        raise InvalidInput(f"{_quote(number)} is not a page number")
+    return text[: match.start()].strip(), (int(number) - 1) * PAGE_SIZE
+
+
+def _new(rest: str, categories: Sequence[str]) -> Command:
     options: dict[str, str] = {}
-    for match in _OPTION.finditer(rest):
-        options[match.group(1).lower()] = match.group(2).strip('"')
-    rest = _OPTION.sub(" ", rest).strip()
+
+    def take(match: re.Match[str]) -> str:
+        name, value = match.group(1).lower(), _unquote(match.group(2))
+        valid = _valid_priority(value) if name == "priority" else _valid_category(value, categories)
+        if not valid or name in options:
+            return match.group(0)  # not an option: a word of the subject
+        options[name] = value
+        return " "
+
+    rest = _OPTION.sub(take, rest)
     subject, _, description = rest.partition("|")
-    if not subject.strip():
-        raise InvalidInput(usage)
-    return ChatCommand("new", text=subject.strip(), options={**options, "description": description.strip()})
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput(usage("new"))
+    return OpenTicket(subject, description.strip(), options.get("category"), options.get("priority"))
 
 
-@dataclass
-class CommandResult:
-    """What a command produced; ``kind`` tells the adapter how to render ``value``."""
-
-    kind: str  # ticket | tickets | page | stats | message | history | help
-    value: Any = None
-    note: str = ""
+def _valid_priority(value: str) -> bool:
+    return value.lower() in {p.value.lower() for p in Priority}
 
 
-async def run_command(desk: Desk, actor: Actor, cmd: ChatCommand, resolve: Resolver | None = None) -> CommandResult:
-    """Carry out ``cmd`` for ``actor``. ``resolve`` maps a user reference (``@ann``, an id) to an Actor."""
-    v, tid = cmd.verb, cmd.ticket_id or ""
-    if v == "help":
-        return CommandResult("help", help_text())
-    if v == "new":
-        ticket = await desk.create_ticket(
-            subject=cmd.text,
-            message=cmd.options.get("description", ""),
-            category=cmd.options.get("category"),
-            priority=cmd.options.get("priority"),
-            requester=actor,
-        )
-        return CommandResult("ticket", ticket, note=f"Opened {ticket.id}")
-    if v == "list":
-        words = set(cmd.text.split())
-        status: Any = None
-        if "all" in words:
-            status = ["Open", "Pending", "Closed"]
-        for s in ("open", "pending", "closed"):
-            if s in words:
-                status = s
-        unknown = words - {"all", "mine", "open", "pending", "closed"}
-        if unknown:
-            raise InvalidInput(f"usage: /ticket {USAGE['list']}")
-        return CommandResult("tickets", await desk.list_tickets(actor=actor, status=status, mine="mine" in words))
-    if v == "search":
-        return CommandResult("page", await desk.search(query=cmd.text, actor=actor))
-    if v == "stats":
-        return CommandResult("stats", await desk.stats(actor=actor))
-    if v == "show":
-        ticket = await desk.get_ticket(ticket_id=tid, actor=actor)
-        return CommandResult("ticket", ticket, note="")
-    if v == "history":
-        return CommandResult("history", await desk.history(ticket_id=tid, actor=actor))
-    if v == "close":
-        return CommandResult("ticket", await desk.close_ticket(ticket_id=tid, actor=actor, reason=cmd.text or None))
-    if v == "reopen":
-        return CommandResult("ticket", await desk.reopen_ticket(ticket_id=tid, actor=actor))
-    if v == "claim":
-        return CommandResult("ticket", await desk.claim_ticket(ticket_id=tid, actor=actor))
-    if v == "assign":
-        return CommandResult(
-            "ticket",
-            await desk.assign_ticket(ticket_id=tid, actor=actor, assignee=await _who(cmd.text, actor, resolve)),
-        )
-    if v == "priority":
-        return CommandResult("ticket", await desk.set_priority(ticket_id=tid, priority=cmd.text, actor=actor))
-    if v == "category":
-        return CommandResult("ticket", await desk.set_category(ticket_id=tid, category=cmd.text, actor=actor))
-    if v == "status":
-        return CommandResult(
-            "ticket", await desk.admin_update_ticket_status(ticket_id=tid, status=cmd.text, actor=actor)
-        )
-    if v == "reply":
-        return CommandResult("message", await desk.add_message(ticket_id=tid, actor=actor, content=cmd.text))
-    if v == "note":
-        return CommandResult("message", await desk.add_note(ticket_id=tid, actor=actor, content=cmd.text))
-    if v == "rate":
-        if not cmd.text.strip().isdigit():
-            raise InvalidInput(f"usage: /ticket {USAGE['rate']}")
-        return CommandResult("ticket", await desk.rate_ticket(ticket_id=tid, rating=int(cmd.text), actor=actor))
-    raise InvalidInput(help_text())  # unreachable: parse_command accepts only known verbs
+def _valid_category(value: str, categories: Sequence[str]) -> bool:
+    return value.lower() in {c.lower() for c in categories}
 
 
-async def _who(text: str, actor: Actor, resolve: Resolver | None) -> Actor | None:
-    ref = shlex.split(text)[0] if text.strip() else ""
-    if ref.lower() == "none":
-        return None
-    if ref.lower() == "me":
-        return actor
-    found = (
-        await resolve(ref) if resolve else Actor(platform=actor.platform, user_id=ref.lstrip("@"), name=ref.lstrip("@"))
-    )
-    if found is None:
-        raise InvalidInput(f"unknown user {ref[:40]!r}")
-    return found
+def _list(rest: str, _: Sequence[str]) -> Command:
+    rest, offset = _page(rest, "list")
+    words = rest.lower().split()
+    unknown = [w for w in words if w not in ("all", "mine", *_LIST_STATUSES)]
+    if unknown:
+        raise InvalidInput(f"{_quote(unknown[0])} is not a list filter")
+    statuses: tuple[Status, ...] = OPEN_STATUSES
+    if "all" in words:
+        statuses = tuple(Status)
+    for word in words:
+        if word in _LIST_STATUSES:
+            statuses = _LIST_STATUSES[word]
+    return ListTickets(statuses, "mine" in words, PAGE_SIZE, offset)
+
+
+def _search(rest: str, _: Sequence[str]) -> Command:
+    query, offset = _page(rest, "search") if re.search(r"(?i)(?:^|\s)page:\d+\s*$", rest) else (rest, 0)
+    if not query:
+        raise InvalidInput(usage("search"))
+    return Search(query, PAGE_SIZE, offset)
+
+
+def _rate(rest: str, _: Sequence[str]) -> Command:
+    ticket_id, text = _id_and_rest(rest, "rate", needs_text=True)
+    if not re.fullmatch(r"[1-5]", text):
+        raise InvalidInput("a rating is a whole number from 1 to 5")
+    return Rate(ticket_id, int(text))
+
+
+Parser = Callable[[str, Sequence[str]], "Command | Help"]
+
+
+def _with_id(verb: str) -> Parser:
+    def parse(rest: str, _: Sequence[str]) -> Command:
+        ticket_id, text = _id_and_rest(rest, verb, needs_text=verb in _NEEDS_TEXT)
+        return _ID_COMMANDS[verb](ticket_id, text)
+
+    return parse
+
+
+_NEEDS_TEXT = frozenset({"assign", "priority", "category", "status", "reply", "note"})
+_ID_COMMANDS: dict[str, Callable[[str, str], Command]] = {
+    "show": lambda tid, _: ShowTicket(tid),
+    "history": lambda tid, _: ShowHistory(tid),
+    "close": lambda tid, text: Close(tid, text or None),
+    "reopen": lambda tid, _: Reopen(tid),
+    "claim": lambda tid, _: Claim(tid),
+    "assign": lambda tid, text: Assign(tid, UserRef(_unquote(text))),
+    "priority": lambda tid, text: SetPriority(tid, _unquote(text)),
+    "category": lambda tid, text: SetCategory(tid, _unquote(text)),
+    "status": lambda tid, text: ChangeStatus(tid, _unquote(text)),
+    "reply": lambda tid, text: Reply(tid, text),
+    "note": lambda tid, text: AddNote(tid, text),
+}
+_PARSERS: dict[str, Parser] = {
+    "new": _new,
+    "list": _list,
+    "search": _search,
+    "stats": lambda rest, _: ShowStats(),
+    "help": lambda rest, _: Help(),
+    "rate": _rate,
+    **{verb: _with_id(verb) for verb in _ID_COMMANDS},
+}

@@ -1,26 +1,59 @@
-"""The service API: everything a support desk does, one transaction per call.
+"""The service layer: every command a person can give (``core.commands``), carried out in one transaction.
 
-Adapters, the CLI and plain Python call ``Desk``; it checks permissions, applies the status machine
-(``core.lifecycle``), keeps the statistics and search index current and records domain events in the
-outbox — all in the same transaction, so a change and its consequences land together or not at all.
-Method names follow the source document's API (``create_ticket``, ``admin_reply_to_ticket``…).
+``Desk.execute(command, actor)`` looks the command up in one handler table, checks permissions and rules,
+applies the status machine (``core.lifecycle``) and writes the ticket, its history, the statistics delta and
+the outbox events together — a change and its consequences land together or not at all. Every adapter (chat,
+CLI, REST) goes through ``execute``; the seed-named methods at the end (``create_ticket``,
+``admin_reply_to_ticket``…) are the same commands for Python callers.
+
+Rules decided here, once, for every platform: a requester reads, replies to, closes, reopens and rates only
+their own tickets (anyone else's answer ``NotFound``) and may search their own; staff-only commands answer
+``NotPermitted``; an assignee must be staff. SQL lives in ``core.storage``; transactions are sync functions
+handed to the ``Database`` port (see ``core.ports``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy import and_, case, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING, Any
 
 from core import lifecycle, stats
+from core.commands import (
+    OPEN_STATUSES,
+    AddNote,
+    Assign,
+    Changed,
+    ChangeStatus,
+    Claim,
+    Close,
+    Command,
+    History,
+    ListTickets,
+    OpenTicket,
+    Page,
+    Posted,
+    Rate,
+    Reopen,
+    Reply,
+    Resolver,
+    Result,
+    Search,
+    SetCategory,
+    SetPriority,
+    ShowHistory,
+    Shown,
+    ShowStats,
+    ShowTicket,
+    UserRef,
+)
+from core.delivery import Deliveries
 from core.errors import InvalidInput, InvalidTransition, LimitReached, NotFound, NotPermitted
-from core.events import Event, MessageAdded, StatusChanged, TicketOpened, TicketRated, TicketUpdated
+from core.events import Event, MessageAdded, TicketOpened
 from core.ids import TicketIdGenerator, normalize_ticket_id
-from core.lifecycle import FieldChange, Rules
+from core.lifecycle import Rules
 from core.model import (
     DEFAULT_CATEGORIES,
     Actor,
@@ -33,38 +66,35 @@ from core.model import (
     Status,
     Ticket,
     clean_body,
+    clean_email,
     clean_subject,
     origin_kind,
     parse_category,
 )
-from core.ports import Clock, SystemClock
+from core.ports import Clock, Database, SystemClock
+from core.queries import Queries
 from core.search import SearchQuery, parse_query
-from core.storage.tables import tickets
-from core.storage.tickets import ticket_from_row
-from core.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 ID_ATTEMPTS = 20
 MAX_PAGE = 100
+REASON_MAX = 500
 
-
-@dataclass(frozen=True)
-class SearchPage:
-    items: list[Ticket]
-    total: int  # capped at core.storage.fulltext.RESULT_CAP
-    offset: int = 0
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.items) < self.total
+Apply = Callable[[Ticket, datetime], list[Event]]
 
 
 @dataclass
 class Desk:
-    """The support desk. Build one per process (see ``bot.bootstrap``); it holds no ticket state."""
+    """The support desk. Build one per process (see ``bot.bootstrap``); it holds no ticket state.
 
-    engine: AsyncEngine
+    ``queries`` (the read port) and ``deliveries`` (links, do-it-once steps) serve notifiers and views.
+    """
+
+    db: Database
     clock: Clock = field(default_factory=SystemClock)
     ids: Callable[[], str] = field(default_factory=TicketIdGenerator)
     categories: Sequence[str] = DEFAULT_CATEGORIES
@@ -72,12 +102,347 @@ class Desk:
     max_open_per_user: int | None = None
     consumers: list[str] = field(default_factory=list)  # outbox consumers, one row per event each
     on_commit: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the outbox dispatcher
+    queries: Queries = field(init=False)
+    deliveries: Deliveries = field(init=False)
 
-    def _committed(self) -> None:
+    def __post_init__(self) -> None:
+        if not self.categories:
+            raise ValueError("at least one category is needed")
+        self.queries = Queries(self.db)
+        self.deliveries = Deliveries(self.db, self.clock)
+
+    @property
+    def default_category(self) -> str:
+        return self.categories[0]
+
+    # ------------------------------------------------------------------ the one entry point
+    async def execute(self, command: Command, actor: Actor, *, resolve: Resolver | None = None) -> Result:
+        """Carry out ``command`` for ``actor``. ``resolve`` maps a ``UserRef`` (``@ann``) to a person.
+
+        Raises a ``TicketError`` (with a message fit to show the user) when the command is refused; nothing
+        has changed then.
+        """
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        if isinstance(command, Assign) and isinstance(command.assignee, UserRef):
+            command = replace(command, assignee=await _resolve(command.assignee, actor, resolve))
+        return await handler(self, command, actor)
+
+    async def _write(self, fn: Callable[[UnitOfWork], Any]) -> Any:
+        result = await self.db.write(fn)
         for callback in self.on_commit:
             callback()
+        return result
 
-    # ------------------------------------------------------------------ creating
+    # ------------------------------------------------------------------ opening
+    async def _open(self, cmd: OpenTicket, actor: Actor) -> Changed:
+        requester = cmd.requester or actor
+        if not requester.same_person(actor) and not actor.is_staff:
+            raise NotPermitted("only support staff can open a ticket for someone else")
+        if requester.email:
+            requester = replace(requester, email=clean_email(requester.email))
+        now = self.clock.now()
+        ticket = Ticket(
+            id="",
+            subject=clean_subject(cmd.subject),
+            category=parse_category(cmd.category or self.default_category, self.categories),
+            priority=Priority.parse(cmd.priority or Priority.MEDIUM),
+            status=Status.OPEN,
+            requester=requester.as_person(),
+            created_at=now,
+            updated_at=now,
+        )
+        body = clean_body(cmd.description, required=False)
+        key = cmd.idempotency_key
+
+        def tx(uow: UnitOfWork) -> Changed:
+            if key:
+                new, existing, _ = uow.tickets.claim_key(key, now)
+                if not new and existing:
+                    return Changed(self._get(uow, existing)[1])
+            self._check_open_limit(uow, requester)
+            events = self._insert_ticket(uow, ticket, body, cmd.attachments, requester)
+            if key:
+                uow.tickets.bind_key(key, ticket.id)
+            return Changed(ticket, tuple(events))
+
+        result: Changed = await self._write(tx)
+        if result.events:
+            log.info("ticket opened", extra={"ticket_id": ticket.id, "platform": requester.platform})
+        return result
+
+    def _check_open_limit(self, uow: UnitOfWork, requester: Actor) -> None:
+        if self.max_open_per_user is None or requester.is_staff:
+            return
+        uow.tickets.lock_requester(requester)
+        if uow.tickets.count_open_for(requester) >= self.max_open_per_user:
+            raise LimitReached(
+                f"you already have {self.max_open_per_user} open tickets; close one or reply in an existing ticket"
+            )
+
+    def _insert_ticket(
+        self, uow: UnitOfWork, ticket: Ticket, body: str, attachments: Sequence[Attachment], author: Actor
+    ) -> list[Event]:
+        lifecycle.open_new(ticket, self.rules)
+        for _ in range(ID_ATTEMPTS):
+            ticket.id = self.ids()
+            pk = uow.tickets.insert_if_new(ticket)
+            if pk is not None:
+                break
+            log.info("ticket id collision, drawing again", extra={"ticket_id": ticket.id})
+        else:
+            raise RuntimeError(f"no free ticket id after {ID_ATTEMPTS} attempts")
+        who = author.as_person()
+        if body or attachments:  # the description: shown with the opening, so no MessageAdded of its own
+            uow.tickets.add_message(
+                ticket_id=ticket.id, author=author, role=Role.REQUESTER, body=body, internal=False,
+                attachments=attachments, at=ticket.created_at,
+            )  # fmt: skip
+        uow.search.index_ticket(pk, ticket.subject, body)
+        uow.stats.add(stats.difference(None, ticket))
+        uow.tickets.add_history([Change(ticket.id, "status", None, Status.OPEN.value, who, ticket.created_at)])
+        events: list[Event] = [TicketOpened(ticket.id, who)]
+        uow.outbox.add(events, self.consumers, ticket.created_at)
+        return events
+
+    # ------------------------------------------------------------------ messages
+    async def _post(self, cmd: Reply | AddNote, actor: Actor) -> Posted:
+        """The one message entry point: a public reply (either side) or an internal note."""
+        tid = normalize_ticket_id(cmd.ticket_id)
+        internal = isinstance(cmd, AddNote)
+        body = clean_body(cmd.body, required=not cmd.attachments)
+        key = cmd.idempotency_key
+
+        def tx(uow: UnitOfWork) -> Posted:
+            now = self.clock.now()
+            if key:
+                new, _, message_id = uow.tickets.claim_key(key, now)
+                if not new and message_id is not None:
+                    message = uow.tickets.message(message_id)
+                    assert message is not None
+                    return Posted(message, self._get(uow, message.ticket_id)[1], (), tid)
+            posted = self._add_message(uow, cmd, tid, actor, body, now, internal)
+            if cmd.origin is not None:
+                origin = replace(cmd.origin, ticket_id=posted.ticket.id, kind=origin_kind(posted.message.id))
+                uow.tickets.save_link(origin)
+            if key:
+                uow.tickets.bind_key(key, posted.ticket.id, posted.message.id)
+            return posted
+
+        result: Posted = await self._write(tx)
+        return result
+
+    def _add_message(
+        self, uow: UnitOfWork, cmd: Reply | AddNote, tid: str, actor: Actor, body: str, now: datetime,
+        internal: bool,
+    ) -> Posted:  # fmt: skip
+        pk, before = self._load(uow, tid, actor, lock=True)
+        as_staff = True if internal else getattr(cmd, "as_staff", None)
+        if as_staff is None:
+            as_staff = not before.is_requester(actor)
+        role = Role.STAFF if as_staff else Role.REQUESTER
+        if role is Role.REQUESTER and not before.is_requester(actor):
+            raise NotPermitted(f"only the requester can reply to {tid} as the requester")
+        if role is Role.STAFF:
+            require_staff(actor)
+        after = before.copy()
+        if internal:
+            events: list[Event] = []
+        elif role is Role.STAFF:
+            events = lifecycle.staff_reply(after, now, self.rules, actor)
+        else:
+            try:
+                events = lifecycle.requester_message(after, now, self.rules, actor)
+            except InvalidTransition:  # closed too long ago: the reply opens a follow-up ticket
+                return self._follow_up(uow, before, actor, body, cmd.attachments, now)
+        message = uow.tickets.add_message(
+            ticket_id=tid, author=actor, role=role, body=body, internal=internal, attachments=cmd.attachments, at=now
+        )
+        uow.search.append(pk, body, internal=internal)
+        events.insert(0, MessageAdded(tid, actor.as_person(), message.id, role, internal))
+        self._persist(uow, before, after, events, now)
+        return Posted(message, after, tuple(events), tid)
+
+    def _follow_up(
+        self, uow: UnitOfWork, old: Ticket, actor: Actor, body: str, attachments: Sequence[Attachment],
+        now: datetime,
+    ) -> Posted:  # fmt: skip
+        ticket = Ticket(
+            id="", subject=old.subject, category=old.category, priority=old.priority, status=Status.OPEN,
+            requester=old.requester, created_at=now, updated_at=now, reopened_from=old.id,
+        )  # fmt: skip
+        self._check_open_limit(uow, actor)
+        events = self._insert_ticket(uow, ticket, body, attachments, actor)
+        message = uow.tickets.thread(ticket.id, include_internal=False)[-1]
+        return Posted(message, ticket, tuple(events), old.id)
+
+    # ------------------------------------------------------------------ changes
+    async def _change_status(self, cmd: ChangeStatus, actor: Actor) -> Changed:
+        new = Status.parse(cmd.status)
+        return await self._change(
+            cmd.ticket_id, actor, lambda t, now: lifecycle.set_status(t, new, now, self.rules, actor), staff_only=True
+        )
+
+    async def _close(self, cmd: Close, actor: Actor) -> Changed:
+        reason = clean_body(cmd.reason or "", required=False) or None
+        if reason and len(reason) > REASON_MAX:
+            raise InvalidInput(f"the reason is {len(reason)} characters; at most {REASON_MAX} are allowed")
+        return await self._change(
+            cmd.ticket_id, actor, lambda t, now: lifecycle.close(t, now, self.rules, actor, reason)
+        )
+
+    async def _reopen(self, cmd: Reopen, actor: Actor) -> Changed:
+        return await self._change(cmd.ticket_id, actor, lambda t, now: lifecycle.reopen(t, now, self.rules, actor))
+
+    async def _assign(self, cmd: Assign, actor: Actor) -> Changed:
+        assignee = cmd.assignee
+        assert not isinstance(assignee, UserRef)  # resolved by execute
+        require_staff(actor)
+        if assignee is not None and not assignee.is_staff:
+            raise InvalidInput(f"{assignee.display} is not in the support team; only staff can be assigned")
+        return await self._change(
+            cmd.ticket_id, actor, lambda t, now: lifecycle.assign(t, assignee, now, actor), staff_only=True
+        )
+
+    async def _claim(self, cmd: Claim, actor: Actor) -> Changed:
+        return await self._assign(Assign(cmd.ticket_id, actor), actor)
+
+    async def _set_priority(self, cmd: SetPriority, actor: Actor) -> Changed:
+        new = Priority.parse(cmd.priority)
+        return await self._change(
+            cmd.ticket_id, actor, lambda t, now: lifecycle.set_priority(t, new, now, self.rules, actor), staff_only=True
+        )
+
+    async def _set_category(self, cmd: SetCategory, actor: Actor) -> Changed:
+        new = parse_category(cmd.category, self.categories)
+        return await self._change(
+            cmd.ticket_id, actor, lambda t, now: lifecycle.set_category(t, new, now, actor), staff_only=True
+        )
+
+    async def _rate(self, cmd: Rate, actor: Actor) -> Changed:
+        rating = cmd.rating
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+            raise InvalidInput("a rating is a whole number from 1 to 5")
+        tid = normalize_ticket_id(cmd.ticket_id)
+
+        def apply(t: Ticket, now: datetime) -> list[Event]:
+            if not t.is_requester(actor):
+                raise NotPermitted(f"only the requester can rate {tid}")
+            return lifecycle.rate(t, rating, now, actor)
+
+        return await self._change(tid, actor, apply)
+
+    async def _change(self, ticket_id: str, actor: Actor, apply: Apply, *, staff_only: bool = False) -> Changed:
+        tid = normalize_ticket_id(ticket_id)
+        if staff_only:
+            require_staff(actor)
+
+        def tx(uow: UnitOfWork) -> Changed:
+            _, before = self._load(uow, tid, actor, lock=True)
+            now = self.clock.now()
+            after = before.copy()
+            events = apply(after, now)
+            self._persist(uow, before, after, events, now)
+            return Changed(after, tuple(events))
+
+        result: Changed = await self._write(tx)
+        return result
+
+    def _load(self, uow: UnitOfWork, tid: str, actor: Actor, *, lock: bool) -> tuple[int, Ticket]:
+        found = uow.tickets.get(tid, for_update=lock)
+        if found is None or not (actor.is_staff or found[1].is_requester(actor)):
+            raise NotFound(f"ticket {tid} not found")
+        return found
+
+    @staticmethod
+    def _get(uow: UnitOfWork, tid: str) -> tuple[int, Ticket]:
+        found = uow.tickets.get(tid)
+        if found is None:
+            raise NotFound(f"ticket {tid} not found")
+        return found
+
+    def _persist(self, uow: UnitOfWork, before: Ticket, after: Ticket, events: list[Event], now: datetime) -> None:
+        """Write the ticket, the history lines its events describe, the statistics delta and the events."""
+        uow.tickets.update(after)
+        lines = [(e, e.history_line()) for e in events]
+        uow.tickets.add_history([Change(after.id, *line, e.actor, now) for e, line in lines if line is not None])
+        delta = stats.difference(before, after)
+        if delta:
+            uow.stats.add(delta)
+        uow.outbox.add(events, self.consumers, now)
+
+    # ------------------------------------------------------------------ reading
+    async def _show(self, cmd: ShowTicket, actor: Actor) -> Shown:
+        tid = normalize_ticket_id(cmd.ticket_id)
+
+        def read(uow: UnitOfWork) -> Shown:
+            ticket = self._load(uow, tid, actor, lock=False)[1]
+            return Shown(ticket, tuple(uow.tickets.thread(tid, include_internal=actor.is_staff)))
+
+        result: Shown = await self.db.read(read)
+        return result
+
+    async def _history(self, cmd: ShowHistory, actor: Actor) -> History:
+        tid = normalize_ticket_id(cmd.ticket_id)
+
+        def read(uow: UnitOfWork) -> History:
+            self._load(uow, tid, actor, lock=False)
+            return History(tid, tuple(uow.tickets.history(tid)))
+
+        result: History = await self.db.read(read)
+        return result
+
+    async def _list(self, cmd: ListTickets, actor: Actor) -> Page:
+        """Requesters see their own tickets, newest first. Staff see the queue: unassigned first, then by SLA
+        due time; ``mine`` narrows staff to their assigned tickets. Default: not closed."""
+        _check_page(cmd.limit, cmd.offset)
+        statuses = tuple(Status.parse(s) for s in cmd.statuses) or OPEN_STATUSES
+
+        def read(uow: UnitOfWork) -> tuple[list[Ticket], int, bool]:
+            if actor.is_staff:
+                mine = actor if cmd.mine else None
+                return uow.tickets.queue_page(statuses, assignee=mine, limit=cmd.limit, offset=cmd.offset)
+            return uow.tickets.requester_page(actor, statuses, limit=cmd.limit, offset=cmd.offset)
+
+        items, total, capped = await self.db.read(read)
+        return Page(tuple(items), total, cmd.offset, cmd.limit, capped, statuses=statuses, mine=cmd.mine)
+
+    async def _search(self, cmd: Search, actor: Actor) -> Page:
+        """The query language of ``core.search``; requesters search only their own tickets."""
+        _check_page(cmd.limit, cmd.offset)
+        parsed = _resolve_me(parse_query(cmd.query, now=self.clock.now(), categories=self.categories), actor)
+        requester = None if actor.is_staff else actor
+
+        def read(uow: UnitOfWork) -> tuple[list[Ticket], int, bool]:
+            return uow.search.search(
+                parsed, requester=requester, staff=actor.is_staff, limit=cmd.limit, offset=cmd.offset
+            )
+
+        items, total, capped = await self.db.read(read)
+        return Page(tuple(items), total, cmd.offset, cmd.limit, capped, query=cmd.query)
+
+    async def _stats(self, cmd: ShowStats, actor: Actor) -> stats.Stats:
+        """All-time figures from the maintained aggregates, plus last-24 h / 7 d counts from indexed ranges."""
+        if not actor.is_staff:
+            require_staff(actor, "see statistics")
+        now = self.clock.now()
+
+        def read(uow: UnitOfWork) -> stats.Stats:
+            result = stats.summarize(uow.stats.rows())
+            day, week = now - timedelta(days=1), now - timedelta(days=7)
+            result.opened_24h = uow.stats.count_created_between(day, now)
+            result.closed_24h = uow.stats.count_closed_between(day, now)
+            result.opened_7d = uow.stats.count_created_between(week, now)
+            result.closed_7d = uow.stats.count_closed_between(week, now)
+            result.oldest_open = uow.stats.oldest_open(5)
+            result.generated_at = now
+            return result
+
+        result: stats.Stats = await self.db.read(read)
+        return result
+
+    # ------------------------------------------------------------------ the source document's API
     async def create_ticket(
         self,
         *,
@@ -99,348 +464,79 @@ class Desk:
             if not user_id:
                 raise InvalidInput("a requester (user_id) is required")
             requester = Actor(platform="api", user_id=str(user_id), email=email)
-        ticket = Ticket(
-            id="",
-            subject=clean_subject(subject),
-            category=parse_category(category or "General", self.categories),
-            priority=Priority.parse(priority or Priority.MEDIUM),
-            status=Status.OPEN,
-            requester=requester.as_person(),
-            created_at=self.clock.now(),
-            updated_at=self.clock.now(),
-        )
-        body = clean_body(message, required=False)
-        async with UnitOfWork(self.engine) as uow:
-            if idempotency_key:
-                new, existing, _ = await uow.tickets.claim_key(idempotency_key, ticket.created_at)
-                if not new and existing:
-                    found = await uow.tickets.get(existing)
-                    assert found is not None
-                    return found[1]
-            await self._check_open_limit(uow, requester)
-            await self._insert_ticket(uow, ticket, body, attachments, requester)
-            if idempotency_key:
-                await uow.tickets.bind_key(idempotency_key, ticket.id)
-        self._committed()
-        log.info("ticket opened", extra={"ticket_id": ticket.id, "platform": requester.platform})
-        return ticket
-
-    async def _check_open_limit(self, uow: UnitOfWork, requester: Actor) -> None:
-        if self.max_open_per_user is None or requester.is_staff:
-            return
-        if uow.tickets.conn.dialect.name == "postgresql":  # serialise one requester's concurrent opens
-            await uow.tickets.conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "open:" + requester.key}
-            )
-        if await uow.tickets.count_open_for(requester) >= self.max_open_per_user:
-            raise LimitReached(
-                f"you already have {self.max_open_per_user} open tickets; close one or reply in an existing ticket"
-            )
-
-    async def _insert_ticket(
-        self, uow: UnitOfWork, ticket: Ticket, body: str, attachments: Sequence[Attachment], actor: Actor
-    ) -> int:
-        lifecycle.open_new(ticket, self.rules)
-        for _ in range(ID_ATTEMPTS):
-            ticket.id = self.ids()
-            pk = await uow.tickets.insert_if_new(ticket)
-            if pk is not None:
-                break
-            log.info("ticket id collision, drawing again", extra={"ticket_id": ticket.id})
-        else:
-            raise RuntimeError(f"no free ticket id after {ID_ATTEMPTS} attempts")
-        if body or attachments:
-            await uow.tickets.add_message(
-                ticket_id=ticket.id,
-                author=actor,
-                role=Role.REQUESTER,
-                body=body,
-                internal=False,
-                attachments=attachments,
-                at=ticket.created_at,
-            )
-        await uow.search.index_ticket(pk, ticket.subject, body)
-        await uow.stats.add(stats.difference(None, ticket))
-        await uow.tickets.add_history([Change(ticket.id, "status", None, Status.OPEN.value, actor, ticket.created_at)])
-        await uow.outbox.add([TicketOpened(ticket.id, actor.as_person())], self.consumers, ticket.created_at)
-        return pk
-
-    # ------------------------------------------------------------------ messages
-    async def add_message(
-        self,
-        *,
-        ticket_id: str,
-        actor: Actor,
-        content: str,
-        attachments: Sequence[Attachment] = (),
-        idempotency_key: str | None = None,
-        origin: Link | None = None,
-    ) -> Message:
-        """A message typed in the ticket's conversation: the requester's reply, or a public staff reply."""
-        return await self._message(ticket_id, actor, content, attachments, idempotency_key, origin, internal=False)
+        command = OpenTicket(subject, message, category, priority, tuple(attachments), idempotency_key=idempotency_key)
+        return (await self._open(command, requester)).ticket
 
     async def reply_to_ticket(
-        self,
-        *,
-        ticket_id: str,
-        content: str,
-        actor: Actor | None = None,
-        user_id: str | None = None,
-        attachments: Sequence[Attachment] = (),
-        idempotency_key: str | None = None,
-        origin: Link | None = None,
-    ) -> Message:
+        self, *, ticket_id: str, content: str, actor: Actor | None = None, user_id: str | None = None,
+        attachments: Sequence[Attachment] = (), idempotency_key: str | None = None,
+    ) -> Message:  # fmt: skip
         """The requester replies. Pending → Open; a closed ticket reopens within the reopen window, and
         after it the reply opens a new ticket that links the old one (the returned message says where)."""
         actor = actor or Actor(platform="api", user_id=str(user_id or ""))
-        return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, origin, internal=False, as_role=Role.REQUESTER
-        )
+        command = Reply(ticket_id, content, tuple(attachments), False, idempotency_key)
+        return (await self._post(command, actor)).message
 
     async def admin_reply_to_ticket(
-        self,
-        *,
-        ticket_id: str,
-        content: str,
-        actor: Actor | None = None,
-        staff_id: str | None = None,
-        attachments: Sequence[Attachment] = (),
-        idempotency_key: str | None = None,
-        origin: Link | None = None,
-    ) -> Message:
+        self, *, ticket_id: str, content: str, actor: Actor | None = None, staff_id: str | None = None,
+        attachments: Sequence[Attachment] = (), idempotency_key: str | None = None,
+    ) -> Message:  # fmt: skip
         """Support replies publicly: first response recorded, SLA judged, Open → Pending."""
         actor = actor or Actor(platform="api", user_id=str(staff_id or "admin"), is_staff=True)
-        return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, origin, internal=False, as_role=Role.STAFF
-        )
+        command = Reply(ticket_id, content, tuple(attachments), True, idempotency_key)
+        return (await self._post(command, actor)).message
+
+    async def add_message(
+        self, *, ticket_id: str, actor: Actor, content: str, attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None, origin: Link | None = None,
+    ) -> Message:  # fmt: skip
+        """A public message by whoever ``actor`` is on this ticket (the requester, or staff)."""
+        command = Reply(ticket_id, content, tuple(attachments), None, idempotency_key, origin)
+        return (await self._post(command, actor)).message
 
     async def add_note(
-        self,
-        *,
-        ticket_id: str,
-        content: str,
-        actor: Actor,
-        attachments: Sequence[Attachment] = (),
-        idempotency_key: str | None = None,
-        origin: Link | None = None,
-    ) -> Message:
+        self, *, ticket_id: str, content: str, actor: Actor, attachments: Sequence[Attachment] = (),
+        idempotency_key: str | None = None, origin: Link | None = None,
+    ) -> Message:  # fmt: skip
         """An internal note: staff only, never shown to the requester, never changes the status."""
-        return await self._message(
-            ticket_id, actor, content, attachments, idempotency_key, origin, internal=True, as_role=Role.STAFF
-        )
+        command = AddNote(ticket_id, content, tuple(attachments), idempotency_key, origin)
+        return (await self._post(command, actor)).message
 
-    async def _message(
-        self,
-        ticket_id: str,
-        actor: Actor,
-        content: str,
-        attachments: Sequence[Attachment],
-        idempotency_key: str | None,
-        origin: Link | None,
-        *,
-        internal: bool,
-        as_role: Role | None = None,
-    ) -> Message:
-        """Add a message in one transaction; ``origin`` (where it was typed on a platform) is saved with it."""
-        tid = normalize_ticket_id(ticket_id)
-        body = clean_body(content, required=not attachments)
-        async with UnitOfWork(self.engine) as uow:
-            now = self.clock.now()
-            if idempotency_key:
-                new, _, message_id = await uow.tickets.claim_key(idempotency_key, now)
-                if not new and message_id is not None:
-                    found = await uow.tickets.message(message_id)
-                    assert found is not None
-                    return found
-            message = await self._add_message(uow, tid, actor, body, attachments, now, internal, as_role)
-            if origin is not None:
-                await uow.tickets.save_link(replace(origin, ticket_id=message.ticket_id, kind=origin_kind(message.id)))
-            if idempotency_key:
-                await uow.tickets.bind_key(idempotency_key, message.ticket_id, message.id)
-        self._committed()
-        return message
-
-    async def _add_message(
-        self, uow: UnitOfWork, tid: str, actor: Actor, body: str, attachments: Sequence[Attachment],
-        now: datetime, internal: bool, as_role: Role | None,
-    ) -> Message:  # fmt: skip
-        pk, before = await self._load(uow, tid, actor, lock=True)
-        role = as_role or (Role.REQUESTER if before.is_requester(actor) else Role.STAFF)
-        if role is Role.REQUESTER and not before.is_requester(actor):
-            raise NotPermitted(f"only the requester can reply to {tid} as the requester")
-        if role is Role.STAFF and not actor.is_staff:
-            raise NotPermitted("only support staff can do that")
-        after = before.copy()
-        if internal:
-            changes: list[FieldChange] = []
-        elif role is Role.STAFF:
-            changes = lifecycle.staff_reply(after, now, self.rules)
-        else:
-            try:
-                changes = lifecycle.requester_message(after, now, self.rules)
-            except InvalidTransition:  # closed too long ago: the reply opens a follow-up ticket
-                return await self._follow_up(uow, before, actor, body, attachments, now)
-        message = await uow.tickets.add_message(
-            ticket_id=tid, author=actor, role=role, body=body, internal=internal, attachments=attachments, at=now
-        )
-        await uow.search.append(pk, body, internal=internal)
-        extra: list[Event] = [MessageAdded(tid, actor.as_person(), message.id, role.value, internal)]
-        await self._persist(uow, before, after, changes, actor, now, extra)
-        return message
-
-    async def _follow_up(
-        self, uow: UnitOfWork, old: Ticket, actor: Actor, body: str, attachments: Sequence[Attachment],
-        now: datetime,
-    ) -> Message:  # fmt: skip
-        ticket = Ticket(
-            id="", subject=old.subject, category=old.category, priority=old.priority, status=Status.OPEN,
-            requester=old.requester, created_at=now, updated_at=now, reopened_from=old.id,
-        )  # fmt: skip
-        await self._check_open_limit(uow, actor)
-        await self._insert_ticket(uow, ticket, body, attachments, actor)
-        thread = await uow.tickets.thread(ticket.id, include_internal=False)
-        return thread[-1]
-
-    # ------------------------------------------------------------------ changes
     async def admin_update_ticket_status(
         self, *, ticket_id: str, status: str | Status, actor: Actor | None = None, staff_id: str | None = None
     ) -> Ticket:
         actor = actor or Actor(platform="api", user_id=str(staff_id or "admin"), is_staff=True)
-        new = Status.parse(status)
-        return await self._change(
-            ticket_id, actor, lambda t, now: lifecycle.set_status(t, new, now, self.rules), staff_only=True
-        )
+        return (await self._change_status(ChangeStatus(ticket_id, status), actor)).ticket
 
     async def close_ticket(self, *, ticket_id: str, actor: Actor, reason: str | None = None) -> Ticket:
-        note = clean_body(reason or "", required=False)
-        return await self._change(
-            ticket_id, actor, lambda t, now: lifecycle.close(t, now, self.rules), system_note=note and f"Closed: {note}"
-        )
+        return (await self._close(Close(ticket_id, reason), actor)).ticket
 
     async def reopen_ticket(self, *, ticket_id: str, actor: Actor) -> Ticket:
-        return await self._change(
-            ticket_id, actor, lambda t, now: lifecycle.reopen(t, now, self.rules, by_staff=actor.is_staff)
-        )
+        return (await self._reopen(Reopen(ticket_id), actor)).ticket
 
     async def assign_ticket(self, *, ticket_id: str, actor: Actor, assignee: Actor | None) -> Ticket:
-        return await self._change(ticket_id, actor, lambda t, now: lifecycle.assign(t, assignee, now), staff_only=True)
+        return (await self._assign(Assign(ticket_id, assignee), actor)).ticket
 
     async def claim_ticket(self, *, ticket_id: str, actor: Actor) -> Ticket:
-        return await self.assign_ticket(ticket_id=ticket_id, actor=actor, assignee=actor)
+        return (await self._claim(Claim(ticket_id), actor)).ticket
 
     async def set_priority(self, *, ticket_id: str, priority: str | Priority, actor: Actor) -> Ticket:
-        new = Priority.parse(priority)
-        return await self._change(
-            ticket_id, actor, lambda t, now: lifecycle.set_priority(t, new, now, self.rules), staff_only=True
-        )
+        return (await self._set_priority(SetPriority(ticket_id, priority), actor)).ticket
 
     async def set_category(self, *, ticket_id: str, category: str, actor: Actor) -> Ticket:
-        new = parse_category(category, self.categories)
-        return await self._change(ticket_id, actor, lambda t, now: lifecycle.set_category(t, new, now), staff_only=True)
+        return (await self._set_category(SetCategory(ticket_id, category), actor)).ticket
 
     async def rate_ticket(self, *, ticket_id: str, rating: int, actor: Actor) -> Ticket:
-        if not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise InvalidInput("a rating is a whole number from 1 to 5")
-        tid = normalize_ticket_id(ticket_id)
+        return (await self._rate(Rate(ticket_id, rating), actor)).ticket
 
-        def apply(t: Ticket, now: datetime) -> list[FieldChange]:
-            if not t.is_requester(actor):
-                raise NotPermitted(f"only the requester can rate {tid}")
-            return lifecycle.rate(t, rating, now)
-
-        return await self._change(tid, actor, apply)
-
-    async def _change(
-        self,
-        ticket_id: str,
-        actor: Actor,
-        apply: Callable[[Ticket, datetime], list[FieldChange]],
-        *,
-        staff_only: bool = False,
-        system_note: str = "",
-    ) -> Ticket:
-        tid = normalize_ticket_id(ticket_id)
-        if staff_only and not actor.is_staff:
-            raise NotPermitted("only support staff can do that")
-        async with UnitOfWork(self.engine) as uow:
-            pk, before = await self._load(uow, tid, actor, lock=True)
-            now = self.clock.now()
-            after = before.copy()
-            changes = apply(after, now)
-            extra: list[Event] = []
-            if system_note:
-                message = await uow.tickets.add_message(
-                    ticket_id=tid, author=actor, role=Role.SYSTEM, body=system_note, internal=False,
-                    attachments=(), at=now,
-                )  # fmt: skip
-                await uow.search.append(pk, system_note, internal=False)
-                extra.append(MessageAdded(tid, actor.as_person(), message.id, Role.SYSTEM.value, False))
-            await self._persist(uow, before, after, changes, actor, now, extra)
-        self._committed()
-        return after
-
-    async def _load(self, uow: UnitOfWork, tid: str, actor: Actor, *, lock: bool) -> tuple[int, Ticket]:
-        found = await uow.tickets.get(tid, for_update=lock)
-        if found is None or not (actor.is_staff or found[1].is_requester(actor)):
-            raise NotFound(f"ticket {tid} not found")
-        return found
-
-    async def _persist(
-        self,
-        uow: UnitOfWork,
-        before: Ticket,
-        after: Ticket,
-        changes: list[FieldChange],
-        actor: Actor,
-        now: datetime,
-        extra_events: list[Event],
-    ) -> None:
-        """Write the ticket, its history, the statistics delta and the events of one change."""
-        await uow.tickets.update(after)
-        await uow.tickets.add_history(
-            [Change(after.id, f, old, new, actor.as_person(), now) for f, old, new in changes]
-        )
-        delta = stats.difference(before, after)
-        if delta:
-            await uow.stats.add(delta)
-        who = actor.as_person()
-        events = list(extra_events)
-        for name, old, new in changes:
-            if name == "status":
-                events.append(StatusChanged(after.id, who, old or "", new or ""))
-            elif name == "rating":
-                events.append(TicketRated(after.id, who, after.rating or 0))
-            else:
-                events.append(TicketUpdated(after.id, who, name, old, new))
-        await uow.outbox.add(events, self.consumers, now)
-
-    # ------------------------------------------------------------------ reading
     async def get_ticket(self, *, ticket_id: str, actor: Actor) -> Ticket:
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            return (await self._load(uow, normalize_ticket_id(ticket_id), actor, lock=False))[1]
+        return (await self._show(ShowTicket(ticket_id), actor)).ticket
 
     async def get_thread(self, *, ticket_id: str, actor: Actor) -> list[Message]:
-        tid = normalize_ticket_id(ticket_id)
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            await self._load(uow, tid, actor, lock=False)
-            return await uow.tickets.thread(tid, include_internal=actor.is_staff)
-
-    async def load_ticket(self, ticket_id: str) -> Ticket:
-        """For notifiers: the ticket's current state, without a permission check."""
-        return await self.get_ticket(ticket_id=ticket_id, actor=Actor.system())
-
-    async def get_message(self, message_id: int) -> Message:
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            found = await uow.tickets.message(message_id)
-        if found is None:
-            raise NotFound(f"message {message_id} not found")
-        return found
+        return list((await self._show(ShowTicket(ticket_id), actor)).thread)
 
     async def history(self, *, ticket_id: str, actor: Actor) -> list[Change]:
-        tid = normalize_ticket_id(ticket_id)
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            await self._load(uow, tid, actor, lock=False)
-            return await uow.tickets.history(tid)
+        return list((await self._history(ShowHistory(ticket_id), actor)).changes)
 
     async def list_tickets(
         self,
@@ -451,102 +547,65 @@ class Desk:
         limit: int = 20,
         offset: int = 0,
     ) -> list[Ticket]:
-        """Requesters see their own tickets, newest first. Staff see the queue: unassigned first, then by SLA
-        due time; ``mine`` narrows staff to their assigned tickets. ``status`` defaults to not closed."""
-        limit, offset = _page(limit, offset)
         if status is None:
-            statuses = [Status.OPEN, Status.PENDING]
+            statuses = OPEN_STATUSES
         elif isinstance(status, str | Status):
-            statuses = [Status.parse(status)]
+            statuses = (Status.parse(status),)
         else:
-            statuses = [Status.parse(s) for s in status]
-        stmt = select(tickets).where(tickets.c.status.in_([s.value for s in statuses]))
-        if not actor.is_staff:
-            stmt = stmt.where(
-                tickets.c.requester_platform == actor.platform, tickets.c.requester_id == actor.user_id
-            ).order_by(tickets.c.created_at.desc())
-        else:
-            if mine:
-                stmt = stmt.where(
-                    and_(tickets.c.assignee_platform == actor.platform, tickets.c.assignee_id == actor.user_id)
-                )
-            stmt = stmt.order_by(
-                case((tickets.c.assignee_id.is_(None), 0), else_=1),
-                case((tickets.c.sla_due_at.is_(None), 1), else_=0),
-                tickets.c.sla_due_at,
-                tickets.c.created_at,
-            )
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            rows = await uow.tickets.conn.execute(stmt.limit(limit).offset(offset))
-            return [ticket_from_row(r) for r in rows]
+            statuses = tuple(Status.parse(s) for s in status)
+        return list((await self._list(ListTickets(statuses, mine, limit, offset), actor)).items)
 
-    async def search(self, *, query: str | SearchQuery, actor: Actor, limit: int = 20, offset: int = 0) -> SearchPage:
-        """Search with the query language of ``core.search``; requesters search only their own tickets."""
-        limit, offset = _page(limit, offset)
-        parsed = (
-            query
-            if isinstance(query, SearchQuery)
-            else parse_query(query, now=self.clock.now(), categories=self.categories)
-        )
-        parsed = _resolve_me(parsed, actor)
-        requester = None if actor.is_staff else actor
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            items, total = await uow.search.search(
-                parsed, requester=requester, staff=actor.is_staff, limit=limit, offset=offset
-            )
-        return SearchPage(items=items, total=total, offset=offset)
+    async def search(self, *, query: str, actor: Actor, limit: int = 20, offset: int = 0) -> Page:
+        return await self._search(Search(query, limit, offset), actor)
 
-    async def stats(self, *, actor: Actor, now: datetime | None = None, oldest: int = 5) -> stats.Stats:
-        """All-time figures from the maintained aggregates, plus last-24 h / 7 d counts from indexed ranges."""
-        if not actor.is_staff:
-            raise NotPermitted("only support staff can see statistics")
-        now = now or self.clock.now()
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            result = stats.summarize(await uow.stats.rows())
-            day, week = now - timedelta(days=1), now - timedelta(days=7)
-            result.opened_24h = await uow.stats.count_created_between(day, now)
-            result.closed_24h = await uow.stats.count_closed_between(day, now)
-            result.opened_7d = await uow.stats.count_created_between(week, now)
-            result.closed_7d = await uow.stats.count_closed_between(week, now)
-            result.oldest_open = await uow.stats.oldest_open(oldest)
-        result.generated_at = now
-        return result
-
-    async def due_tickets(self, *, before: datetime, limit: int = 100) -> list[Ticket]:
-        """Tickets whose SLA response is due before ``before``, soonest first (one indexed range scan)."""
-        stmt = (
-            select(tickets)
-            .where(tickets.c.sla_due_at.is_not(None), tickets.c.sla_due_at <= before)
-            .order_by(tickets.c.sla_due_at)
-            .limit(limit)
-        )
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            return [ticket_from_row(r) for r in await uow.tickets.conn.execute(stmt)]
-
-    # ------------------------------------------------------------------ platform links, idempotency
-    async def save_link(self, link: Link) -> None:
-        async with UnitOfWork(self.engine) as uow:
-            await uow.tickets.save_link(link)
-
-    async def get_link(self, *, ticket_id: str, platform: str, kind: str) -> Link | None:
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            return await uow.tickets.get_link(normalize_ticket_id(ticket_id), platform, kind)
-
-    async def find_ticket_by_link(
-        self, *, platform: str, channel_id: str, thread_id: str | None = None, kind: str | None = None
-    ) -> Ticket | None:
-        async with UnitOfWork(self.engine, read_only=True) as uow:
-            tid = await uow.tickets.find_by_link(platform, channel_id, thread_id, kind)
-            if tid is None:
-                return None
-            found = await uow.tickets.get(tid)
-            return found[1] if found else None
+    async def stats(self, *, actor: Actor) -> stats.Stats:
+        return await self._stats(ShowStats(), actor)
 
 
-def _page(limit: int, offset: int) -> tuple[int, int]:
+_HANDLERS: dict[type[Command], Callable[[Desk, Any, Actor], Awaitable[Result]]] = {
+    OpenTicket: Desk._open,
+    Reply: Desk._post,
+    AddNote: Desk._post,
+    ChangeStatus: Desk._change_status,
+    Close: Desk._close,
+    Reopen: Desk._reopen,
+    Assign: Desk._assign,
+    Claim: Desk._claim,
+    SetPriority: Desk._set_priority,
+    SetCategory: Desk._set_category,
+    Rate: Desk._rate,
+    ShowTicket: Desk._show,
+    ShowHistory: Desk._history,
+    ListTickets: Desk._list,
+    Search: Desk._search,
+    ShowStats: Desk._stats,
+}
+"""The handler table: one desk method per command (cosmicpython's message bus, without the bus)."""
+
+
+def require_staff(actor: Actor, what: str = "do that") -> None:
+    """The one staff rule; adapters call it for platform-only affordances (posting Discord's ticket panel)."""
+    if not actor.is_staff:
+        raise NotPermitted(f"only support staff can {what}")
+
+
+async def _resolve(ref: UserRef, actor: Actor, resolve: Resolver | None) -> Actor | None:
+    text = ref.text.strip()
+    if text.lower() in ("none", "nobody", "-"):
+        return None
+    if text.lower() == "me":
+        return actor
+    found = await resolve(text) if resolve is not None else None
+    if found is None:
+        raise InvalidInput(f"unknown user {text[:40]!r}")
+    return found
+
+
+def _check_page(limit: int, offset: int) -> None:
     if limit < 1 or offset < 0:
-        raise InvalidInput("page size must be positive and offset not negative")
-    return min(limit, MAX_PAGE), offset
+        raise InvalidInput("a page size must be positive and an offset not negative")
+    if limit > MAX_PAGE:
+        raise InvalidInput(f"a page holds at most {MAX_PAGE} tickets; ask for the next page to see more")
 
 
 def _resolve_me(query: SearchQuery, actor: Actor) -> SearchQuery:

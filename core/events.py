@@ -1,18 +1,22 @@
 """Domain events: what happened to a ticket. Recorded in the outbox in the same transaction as the change.
 
-Events name the ticket and what changed; consumers load the ticket's current state to render it, so an
-event delivered late still shows the truth. ``actor`` tells a consumer where the change came from (an
-adapter skips echoing a message back to the platform it came from).
+Events are typed values (enums, actors), made by ``core.lifecycle`` as it changes a ticket; the desk writes
+the history lines they describe and the outbox rows that carry them. Consumers load the ticket's current
+state to render it, so an event delivered late still shows the truth. ``actor`` tells a consumer where the
+change came from (an adapter skips echoing a message back to the platform it came from).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import types
+import typing
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from core.model import Actor
+from core.model import Actor, Priority, Role, Status
 
 
 def new_event_id() -> str:
@@ -21,18 +25,20 @@ def new_event_id() -> str:
 
 @dataclass(frozen=True)
 class Event:
-    """``event_id`` is the same for every consumer and every redelivery of one event: a notifier uses it to do
-    a non-idempotent step (post a note) once, even when a later step fails and the event comes again."""
+    """``event_id`` is the same for every consumer and every redelivery of one event: a notifier keys the
+    steps it must do once on it (see ``core.delivery``)."""
 
     name: ClassVar[str] = "event"
     ticket_id: str
     actor: Actor
     event_id: str = field(default_factory=new_event_id, kw_only=True)
 
+    def history_line(self) -> tuple[str, str | None, str | None] | None:
+        """``(field, old, new)`` for the ticket's history, or None when the event is not a field change."""
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["actor"] = dataclasses.asdict(self.actor)
-        return data
+        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -45,42 +51,132 @@ class MessageAdded(Event):
     """A requester reply, staff reply, internal note or system message."""
 
     name: ClassVar[str] = "message_added"
-    message_id: int = 0
-    role: str = "requester"
+    message_id: int
+    role: Role
     internal: bool = False
 
 
 @dataclass(frozen=True)
 class StatusChanged(Event):
+    """``reason`` says why, when someone gave one (a close reason, "no answer for 7 days"); ``by_message``: a
+    message caused it (a staff reply set Pending, a requester's reply reopened) — the message says as much."""
+
     name: ClassVar[str] = "status_changed"
-    old: str = ""
-    new: str = ""
+    old: Status | None
+    new: Status
+    reason: str | None = None
+    by_message: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.new is Status.CLOSED
+
+    @property
+    def reopened(self) -> bool:
+        return self.old is Status.CLOSED and self.new is Status.OPEN
+
+    def history_line(self) -> tuple[str, str | None, str | None]:
+        return "status", self.old.value if self.old else None, self.new.value
 
 
 @dataclass(frozen=True)
-class TicketUpdated(Event):
-    """Priority, category or assignee changed (``field`` names which)."""
+class PriorityChanged(Event):
+    name: ClassVar[str] = "priority_changed"
+    old: Priority
+    new: Priority
 
-    name: ClassVar[str] = "ticket_updated"
-    field: str = ""
-    old: str | None = None
-    new: str | None = None
+    def history_line(self) -> tuple[str, str | None, str | None]:
+        return "priority", self.old.value, self.new.value
+
+
+@dataclass(frozen=True)
+class CategoryChanged(Event):
+    name: ClassVar[str] = "category_changed"
+    old: str
+    new: str
+
+    def history_line(self) -> tuple[str, str | None, str | None]:
+        return "category", self.old, self.new
+
+
+@dataclass(frozen=True)
+class AssigneeChanged(Event):
+    name: ClassVar[str] = "assignee_changed"
+    old: Actor | None
+    new: Actor | None
+
+    def history_line(self) -> tuple[str, str | None, str | None]:
+        return "assignee", _person(self.old), _person(self.new)
 
 
 @dataclass(frozen=True)
 class TicketRated(Event):
     name: ClassVar[str] = "ticket_rated"
-    rating: int = 0
+    rating: int
+    old: int | None = None
 
+    def history_line(self) -> tuple[str, str | None, str | None]:
+        return "rating", str(self.old) if self.old is not None else None, str(self.rating)
+
+
+TicketUpdated = PriorityChanged | CategoryChanged | AssigneeChanged
+"""The field changes a card shows (``isinstance(event, TicketUpdated)`` works on the union)."""
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (TicketOpened, MessageAdded, StatusChanged, TicketUpdated, TicketRated)
-}
+    cls.name: cls
+    for cls in (
+        TicketOpened, MessageAdded, StatusChanged, PriorityChanged, CategoryChanged, AssigneeChanged, TicketRated
+    )
+}  # fmt: skip
+
+
+def register(cls: type[Event]) -> type[Event]:
+    """Add an event type defined elsewhere in core (the scheduler's) to the outbox's decoder."""
+    EVENT_TYPES[cls.name] = cls
+    return cls
+
+
+def _person(actor: Actor | None) -> str | None:
+    """How a person reads in the history: their name, and where they are."""
+    return actor.label if actor else None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Actor):
+        return dataclasses.asdict(value)
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = options[0] if len(options) == 1 else None
+    if hint is Actor:
+        return Actor(**value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    return value
+
+
+_LEGACY_FIELDS: dict[str, type[Event]] = {"priority": PriorityChanged, "category": CategoryChanged}
 
 
 def event_from_dict(name: str, data: dict[str, Any]) -> Event:
     """Rebuild an event stored in the outbox; an unknown name fails loudly."""
-    cls = EVENT_TYPES[name]
-    fields = dict(data)
-    fields["actor"] = Actor(**fields["actor"])
-    return cls(**fields)
+    data = dict(data)
+    if name == "ticket_updated":  # rows written before events were typed (0.1)
+        cls = _LEGACY_FIELDS.get(data.pop("field", ""), None)
+        if cls is None:  # an assignee change: its old/new were keys; it only asks to refresh the card
+            data.update(old=None, new=None)
+            cls = AssigneeChanged
+    else:
+        cls = EVENT_TYPES[name]
+    if name == "status_changed" and not data.get("old"):
+        data["old"] = None
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: _decode(hints[k], v) for k, v in data.items() if k in known})

@@ -1,7 +1,7 @@
 """The status machine and the SLA clock, as pure functions on a ``Ticket``.
 
-Each function mutates the ticket it is given and returns the field changes it made, as
-``(field, old, new)`` tuples, for the history and the events. The caller works on a copy and persists it.
+Each function mutates the ticket it is given and returns the events the change causes (``core.events``);
+the desk writes them as history lines and outbox rows. The caller works on a copy and persists it.
 
 Status rules (PRODUCT.md): Open = new or the requester wrote last; Pending = support answered and waits;
 Closed = resolved. The SLA clock runs from ``waiting_since`` while the requester waits on support and stops
@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.errors import InvalidTransition
+from core.events import (
+    AssigneeChanged,
+    CategoryChanged,
+    Event,
+    PriorityChanged,
+    StatusChanged,
+    TicketRated,
+)
 from core.model import Actor, Priority, Status, Ticket
 from core.sla import SlaPolicy
-
-FieldChange = tuple[str, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -27,13 +33,17 @@ class Rules:
     pending_on_staff_reply: bool = True
 
 
-def _status(ticket: Ticket, new: Status, now: datetime, rules: Rules) -> list[FieldChange]:
+def _status(
+    ticket: Ticket, new: Status, now: datetime, rules: Rules, actor: Actor, reason: str | None = None,
+    *, by_message: bool = False,
+) -> list[Event]:  # fmt: skip
     old = ticket.status
     if old is new:
         return []
     ticket.status = new
     if new is Status.CLOSED:
         ticket.closed_at = now
+        ticket.close_reason = reason
         _stop_clock(ticket)
     elif new is Status.PENDING:
         _stop_clock(ticket)
@@ -41,9 +51,10 @@ def _status(ticket: Ticket, new: Status, now: datetime, rules: Rules) -> list[Fi
         if old is Status.CLOSED:
             ticket.reopened_at = now
             ticket.closed_at = None
+            ticket.close_reason = None
         _start_clock(ticket, now, rules)
     ticket.updated_at = now
-    return [("status", old.value, new.value)]
+    return [StatusChanged(ticket.id, actor.as_person(), old, new, reason, by_message)]
 
 
 def _start_clock(ticket: Ticket, now: datetime, rules: Rules) -> None:
@@ -66,25 +77,25 @@ def within_reopen_window(ticket: Ticket, now: datetime, rules: Rules) -> bool:
     return ticket.closed_at is not None and now - ticket.closed_at <= rules.reopen_window
 
 
-def requester_message(ticket: Ticket, now: datetime, rules: Rules) -> list[FieldChange]:
+def requester_message(ticket: Ticket, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
     """A public message from the requester: Pending → Open, Closed (within the window) → reopened.
 
     A closed ticket past the reopen window raises ``InvalidTransition``; the desk then opens a new ticket.
     """
-    changes: list[FieldChange] = []
+    events: list[Event] = []
     if ticket.status is Status.CLOSED:
         if not within_reopen_window(ticket, now, rules):
             raise InvalidTransition(f"{ticket.id} was closed more than {rules.reopen_window.days} days ago")
-        changes += _status(ticket, Status.OPEN, now, rules)
+        events += _status(ticket, Status.OPEN, now, rules, actor, by_message=True)
     elif ticket.status is Status.PENDING:
-        changes += _status(ticket, Status.OPEN, now, rules)
+        events += _status(ticket, Status.OPEN, now, rules, actor, by_message=True)
     else:
         _start_clock(ticket, now, rules)
     ticket.updated_at = now
-    return changes
+    return events
 
 
-def staff_reply(ticket: Ticket, now: datetime, rules: Rules) -> list[FieldChange]:
+def staff_reply(ticket: Ticket, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
     """A public reply from support: records the first response, judges the SLA, stops the clock."""
     if ticket.status is Status.CLOSED:
         raise InvalidTransition(f"{ticket.id} is closed; reopen it before replying")
@@ -93,36 +104,36 @@ def staff_reply(ticket: Ticket, now: datetime, rules: Rules) -> list[FieldChange
     if ticket.sla_due_at is not None and now > ticket.sla_due_at:
         ticket.sla_breached = True
     _stop_clock(ticket)
-    changes: list[FieldChange] = []
+    events: list[Event] = []
     if ticket.status is Status.OPEN and rules.pending_on_staff_reply:
-        changes += _status(ticket, Status.PENDING, now, rules)
+        events += _status(ticket, Status.PENDING, now, rules, actor, by_message=True)
     ticket.updated_at = now
-    return changes
+    return events
 
 
-def set_status(ticket: Ticket, new: Status, now: datetime, rules: Rules) -> list[FieldChange]:
+def set_status(ticket: Ticket, new: Status, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
     if ticket.status is new:
         raise InvalidTransition(f"{ticket.id} is already {new.value}")
-    return _status(ticket, new, now, rules)
+    return _status(ticket, new, now, rules, actor)
 
 
-def close(ticket: Ticket, now: datetime, rules: Rules) -> list[FieldChange]:
+def close(ticket: Ticket, now: datetime, rules: Rules, actor: Actor, reason: str | None = None) -> list[Event]:
     if ticket.status is Status.CLOSED:
         raise InvalidTransition(f"{ticket.id} is already closed")
-    return _status(ticket, Status.CLOSED, now, rules)
+    return _status(ticket, Status.CLOSED, now, rules, actor, reason or None)
 
 
-def reopen(ticket: Ticket, now: datetime, rules: Rules, *, by_staff: bool) -> list[FieldChange]:
+def reopen(ticket: Ticket, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
     if ticket.status is not Status.CLOSED:
         raise InvalidTransition(f"{ticket.id} is not closed")
-    if not by_staff and not within_reopen_window(ticket, now, rules):
+    if not actor.is_staff and not within_reopen_window(ticket, now, rules):
         raise InvalidTransition(
             f"{ticket.id} was closed more than {rules.reopen_window.days} days ago; open a new ticket"
         )
-    return _status(ticket, Status.OPEN, now, rules)
+    return _status(ticket, Status.OPEN, now, rules, actor)
 
 
-def set_priority(ticket: Ticket, priority: Priority, now: datetime, rules: Rules) -> list[FieldChange]:
+def set_priority(ticket: Ticket, priority: Priority, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
     if ticket.priority is priority:
         raise InvalidTransition(f"{ticket.id} is already {priority.value} priority")
     old = ticket.priority
@@ -130,32 +141,34 @@ def set_priority(ticket: Ticket, priority: Priority, now: datetime, rules: Rules
     if ticket.waiting_since is not None:  # the running clock now counts against the new target
         ticket.sla_due_at = rules.sla.due_at(ticket.waiting_since, priority)
     ticket.updated_at = now
-    return [("priority", old.value, priority.value)]
+    return [PriorityChanged(ticket.id, actor.as_person(), old, priority)]
 
 
-def set_category(ticket: Ticket, category: str, now: datetime) -> list[FieldChange]:
+def set_category(ticket: Ticket, category: str, now: datetime, actor: Actor) -> list[Event]:
     if ticket.category == category:
         raise InvalidTransition(f"{ticket.id} is already in {category}")
     old = ticket.category
     ticket.category = category
     ticket.updated_at = now
-    return [("category", old, category)]
+    return [CategoryChanged(ticket.id, actor.as_person(), old, category)]
 
 
-def assign(ticket: Ticket, assignee: Actor | None, now: datetime) -> list[FieldChange]:
+def assign(ticket: Ticket, assignee: Actor | None, now: datetime, actor: Actor) -> list[Event]:
     old = ticket.assignee
     if (old is None and assignee is None) or (assignee is not None and assignee.same_person(old)):
         who = assignee.display if assignee else "nobody"
         raise InvalidTransition(f"{ticket.id} is already assigned to {who}")
     ticket.assignee = assignee.as_person() if assignee else None
     ticket.updated_at = now
-    return [("assignee", old.key if old else None, assignee.key if assignee else None)]
+    return [AssigneeChanged(ticket.id, actor.as_person(), old, ticket.assignee)]
 
 
-def rate(ticket: Ticket, rating: int, now: datetime) -> list[FieldChange]:
+def rate(ticket: Ticket, rating: int, now: datetime, actor: Actor) -> list[Event]:
+    """The requester rates a closed ticket, once (a rating is a verdict, not a slider)."""
     if ticket.status is not Status.CLOSED:
         raise InvalidTransition(f"{ticket.id} can be rated once it is closed")
-    old = ticket.rating
+    if ticket.rating is not None:
+        raise InvalidTransition(f"{ticket.id} was already rated {ticket.rating}/5")
     ticket.rating = rating
     ticket.updated_at = now
-    return [("rating", str(old) if old is not None else None, str(rating))]
+    return [TicketRated(ticket.id, actor.as_person(), rating, None)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,6 +14,10 @@ from core.errors import InvalidInput
 SUBJECT_MAX = 150
 BODY_MAX = 40_000
 DEFAULT_CATEGORIES: tuple[str, ...] = ("Technical", "Billing", "General")
+PLATFORM_NAMES = {
+    "slack": "Slack", "discord": "Discord", "console": "console", "api": "API", "cli": "CLI", "email": "email",
+    "web": "web", "system": "ticketbot",
+}  # fmt: skip
 
 
 class _Choice(enum.StrEnum):
@@ -58,8 +63,30 @@ def parse_category(value: str, categories: Sequence[str]) -> str:
     raise InvalidInput(f"unknown category {str(value)!r}; choose one of {', '.join(categories)}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_EMAIL = re.compile(
+    r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def repair(text: str) -> str:
+    """Text that is not valid Unicode (lone surrogates, as a platform's JSON escapes or a shell's argv can
+    carry) has them replaced by U+FFFD, so it can be stored and shown; everything else is kept as received."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def clean_email(email: str | None) -> str | None:
+    """An email address as given, trimmed; ``None`` for blank; ``InvalidInput`` when it is not one address."""
+    text = repair(str(email or "")).strip()
+    if not text:
+        return None
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        raise InvalidInput(f"{text[:60]!r} is not an email address (like ann@example.com)")
+    return text
+
+
 def clean_subject(subject: str) -> str:
-    text = " ".join(str(subject or "").split())
+    text = " ".join(repair(str(subject or "")).split())
     if not text:
         raise InvalidInput("the subject is required")
     if len(text) > SUBJECT_MAX:
@@ -68,7 +95,7 @@ def clean_subject(subject: str) -> str:
 
 
 def clean_body(body: str, *, required: bool = True) -> str:
-    text = str(body or "").strip()
+    text = repair(str(body or "")).strip()
     if required and not text:
         raise InvalidInput("the message is empty")
     if len(text) > BODY_MAX:
@@ -86,6 +113,12 @@ class Actor:
     email: str | None = None
     is_staff: bool = False
 
+    def __post_init__(self) -> None:  # ids and names can come from argv or JSON with lone surrogates
+        for name in ("user_id", "name"):
+            value = getattr(self, name)
+            if _SURROGATE.search(value):
+                object.__setattr__(self, name, repair(value))
+
     @property
     def key(self) -> str:
         return f"{self.platform}:{self.user_id}"
@@ -93,6 +126,13 @@ class Actor:
     @property
     def display(self) -> str:
         return self.name or self.user_id
+
+    @property
+    def label(self) -> str:
+        """``Ann (Discord)``: a name and where that person is (the bot itself is just its name)."""
+        if self.platform == "system":
+            return self.display
+        return f"{self.display} ({PLATFORM_NAMES.get(self.platform, self.platform)})"
 
     def same_person(self, other: Actor | None) -> bool:
         return other is not None and (self.platform, self.user_id) == (other.platform, other.user_id)
@@ -199,6 +239,7 @@ class Ticket:
     sla_breached: bool = False
     rating: int | None = None
     reopened_from: str | None = None
+    close_reason: str | None = None
     version: int = 1
 
     def copy(self) -> Ticket:

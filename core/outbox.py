@@ -12,13 +12,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from core.events import event_from_dict
-from core.ports import Clock, Notifier, RetryLater, SystemClock
-from core.storage.queue import OutboxRow
-from core.storage.uow import UnitOfWork
+from core.ports import Clock, Database, Notifier, RetryLater, SystemClock
+
+if TYPE_CHECKING:
+    from core.storage.queue import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def backoff(attempts: int) -> timedelta:
 class Dispatcher:
     def __init__(
         self,
-        engine: AsyncEngine,
+        db: Database,
         notifiers: Sequence[Notifier],
         *,
         clock: Clock | None = None,
@@ -40,7 +40,7 @@ class Dispatcher:
         concurrency: int = 8,
         poll_interval: float = 1.0,
     ) -> None:
-        self.engine = engine
+        self.db = db
         self.notifiers = {n.name: n for n in notifiers}
         self.clock = clock or SystemClock()
         self.lease = lease
@@ -84,8 +84,8 @@ class Dispatcher:
                 w.cancel()
 
     async def _round(self, notifier: Notifier) -> int:
-        async with UnitOfWork(self.engine) as uow:
-            rows = await uow.outbox.claim(notifier.name, self.clock.now(), self.lease, self.batch)
+        now = self.clock.now()
+        rows = await self.db.write(lambda uow: uow.outbox.claim(notifier.name, now, self.lease, self.batch))
         if not rows:
             return 0
         by_ticket: dict[str, list[OutboxRow]] = defaultdict(list)
@@ -120,17 +120,15 @@ class Dispatcher:
             )  # fmt: skip
             await self._retry(row, backoff(row.attempts), f"{type(exc).__name__}: {exc}")
             return False
-        async with UnitOfWork(self.engine) as uow:
-            await uow.outbox.done(row.id)
+        await self.db.write(lambda uow: uow.outbox.done(row.id))
         return True
 
     async def _retry(self, row: OutboxRow, delay: timedelta, error: str) -> None:
-        async with UnitOfWork(self.engine) as uow:
-            await uow.outbox.retry(row.id, self.clock.now() + delay, error)
+        at = self.clock.now() + delay
+        await self.db.write(lambda uow: uow.outbox.retry(row.id, at, error))
 
     async def _release(self, rows: Sequence[OutboxRow]) -> None:
         if not rows:
             return
-        async with UnitOfWork(self.engine) as uow:
-            for row in rows:
-                await uow.outbox.release(row.id, self.clock.now())
+        now = self.clock.now()
+        await self.db.write(lambda uow: uow.outbox.release([row.id for row in rows], now))

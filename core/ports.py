@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from core.events import Event
+
+if TYPE_CHECKING:
+    from core.storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -17,6 +23,23 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class Database(Protocol):
+    """Runs one transaction: ``fn(uow)`` is a synchronous function given the unit of work's stores.
+
+    ``write`` commits when ``fn`` returns and rolls back when it raises; ``read`` never writes. ``fn`` must
+    not await (nothing interleaves inside a transaction), which lets the storage run it in one driver call.
+    """
+
+    @property
+    def dialect(self) -> str: ...
+
+    async def write(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    async def read(self, fn: Callable[[UnitOfWork], T]) -> T: ...
+
+    async def dispose(self) -> None: ...
 
 
 class Notifier(Protocol):

@@ -1,76 +1,84 @@
-"""Plain-text renderings of core objects, shared by the console, the CLI and as fallbacks by adapters."""
+"""Plain-text views of tickets, lists, history and statistics: what the console and the CLI print.
+
+Times are shown in the reader's time zone with a relative part ("3 h ago", "due in 40 min"); the SLA line
+is in words. Output is still raw user text: a terminal printer passes it through ``core.render.printable``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from core.model import Actor, Change, Message, Role, Ticket
+from core.commands import Page
+from core.model import Change, Message, Status, Ticket
+from core.render import duration, person, platform_name, role_name, sla_state, when, when_relative
 from core.stats import Stats
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+def ticket_line(t: Ticket, now: datetime) -> str:
+    sla = "" if t.status is Status.CLOSED else f" · {sla_state(t, now)}"
+    return f"{t.id}  [{t.status.value}] [{t.priority.value}] [{t.category}]  {t.subject}{sla}"
 
 
-def duration(delta: timedelta | None) -> str:
-    if delta is None:
-        return "—"
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+def ticket_list(tickets: Sequence[Ticket], now: datetime, empty: str = "No tickets.") -> str:
+    return "\n".join(ticket_line(t, now) for t in tickets) if tickets else empty
 
 
-def person(actor: Actor | None) -> str:
-    return f"{actor.display} ({actor.platform})" if actor else "unassigned"
+def page_text(page: Page, now: datetime, *, next_hint: str = "") -> str:
+    """A page of a list or search with where it stands: ``showing 1–20 of 25`` and how to see more."""
+    if not page.items:
+        if page.offset:
+            return f"Nothing on page {page.page_number} (there are {page.total})."
+        return "Nothing matches." if page.query is not None else "No tickets."
+    total = f"{page.total:,}+" if page.total_capped else f"{page.total:,}"
+    head = f"showing {page.first}–{page.last} of {total}"
+    if page.has_more and next_hint:
+        head += f" · next page: {next_hint}"
+    return head + "\n" + ticket_list(page.items, now)
 
 
-def ticket_line(t: Ticket) -> str:
-    due = f" · due {when(t.sla_due_at)}" if t.sla_due_at else ""
-    return f"{t.id}  [{t.status.value}] [{t.priority.value}] [{t.category}]  {t.subject}{due}"
-
-
-def ticket_list(tickets: Sequence[Ticket], empty: str = "No tickets.") -> str:
-    return "\n".join(ticket_line(t) for t in tickets) if tickets else empty
-
-
-def ticket_detail(t: Ticket, thread: Iterable[Message] = ()) -> str:
+def ticket_detail(t: Ticket, thread: Iterable[Message], now: datetime, tz: str | None = None) -> str:
     lines = [
         f"{t.id} — {t.subject}",
         f"Status: {t.status.value}   Priority: {t.priority.value}   Category: {t.category}",
-        f"Requester: {person(t.requester)}   Assignee: {person(t.assignee)}",
-        f"Created: {when(t.created_at)}   Updated: {when(t.updated_at)}"
-        + (f"   Closed: {when(t.closed_at)}" if t.closed_at else ""),
-    ]
-    if t.sla_due_at:
-        lines.append(f"SLA response due: {when(t.sla_due_at)}" + ("  (breached)" if t.sla_breached else ""))
+        f"Requester: {person(t.requester)}" + (f" <{t.requester.email}>" if t.requester.email else "")
+        + f"   Assignee: {person(t.assignee)}",
+        f"Created: {when_relative(t.created_at, now, tz)}   Updated: {when_relative(t.updated_at, now, tz)}",
+    ]  # fmt: skip
+    if t.closed_at:
+        reason = f" — {t.close_reason}" if t.close_reason else ""
+        lines.append(f"Closed: {when_relative(t.closed_at, now, tz)}{reason}")
+    else:
+        lines.append(f"SLA: {sla_state(t, now)}" + (f" (due {when(t.sla_due_at, tz)})" if t.sla_due_at else ""))
+    if t.sla_breached:
+        lines.append("SLA target missed for this ticket")
+    if t.rating is not None:
+        lines.append(f"Rating: {'★' * t.rating}{'☆' * (5 - t.rating)} ({t.rating}/5)")
     if t.reopened_from:
         lines.append(f"Follow-up of {t.reopened_from}")
     for m in thread:
-        lines.append(message_line(m))
+        lines.append(message_line(m, now, tz))
     return "\n".join(lines)
 
 
-def message_line(m: Message) -> str:
-    tag = {Role.REQUESTER: "requester", Role.STAFF: "staff", Role.SYSTEM: "system"}[m.role]
-    if m.internal:
-        tag = "internal note"
+def message_line(m: Message, now: datetime, tz: str | None = None) -> str:
     files = f"  [{len(m.attachments)} file(s)]" if m.attachments else ""
-    return f"  {when(m.created_at)}  {m.author.display} ({tag}, {m.source_platform}): {m.body}{files}"
+    return (
+        f"  {when_relative(m.created_at, now, tz)}  {m.author.display} ({role_name(m)}, "
+        f"{platform_name(m.source_platform)}): {m.body}{files}"
+    )
 
 
-def history_text(changes: Sequence[Change]) -> str:
+def history_text(changes: Sequence[Change], now: datetime, tz: str | None = None) -> str:
     if not changes:
         return "No changes."
-    return "\n".join(f"{when(c.at)}  {c.field}: {c.old or '—'} → {c.new or '—'}  by {c.actor.display}" for c in changes)
+    return "\n".join(
+        f"{when_relative(c.at, now, tz)}  {c.field}: {c.old or '—'} → {c.new or '—'}  by {person(c.actor)}"
+        for c in changes
+    )
 
 
-def stats_text(s: Stats) -> str:
+def stats_text(s: Stats, now: datetime) -> str:
     pct = f"{s.sla_attainment:.0%}" if s.sla_attainment is not None else "—"
     csat = f"{s.csat_average:.2f} ({s.csat_count})" if s.csat_average is not None else "—"
     lines = [
@@ -86,5 +94,5 @@ def stats_text(s: Stats) -> str:
         lines.append("By priority: " + ", ".join(f"{k} {b.total}" for k, b in s.by_priority.items()))
     if s.oldest_open:
         lines.append("Oldest open:")
-        lines += [f"  {ticket_line(t)}" for t in s.oldest_open]
+        lines += [f"  {ticket_line(t, now)}" for t in s.oldest_open]
     return "\n".join(lines)

@@ -21,12 +21,13 @@ from sqlalchemy import text
 from bot.settings import Settings
 from core.desk import Desk
 from core.ids import TicketIdGenerator
+from core.storage.database import SqlDatabase
 from core.storage.engine import build_engine
 from core.storage.migrate import upgrade
 from tests.fakes.clock import FakeClock
 
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
-TABLES = ("outbox", "idempotency_keys", "links", "history", "messages", "ticket_search", "ticket_stats", "tickets")
+TABLES = ("deliveries", "outbox", "idempotency_keys", "links", "history", "messages", "ticket_search", "ticket_stats", "tickets")
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +98,7 @@ async def engine(db_url: str) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def desk(engine: Any, clock: FakeClock) -> Desk:
-    return Desk(engine=engine, clock=clock, ids=TicketIdGenerator(random.Random(1234)))
+    return Desk(db=SqlDatabase(engine), clock=clock, ids=TicketIdGenerator(random.Random(1234)))
 
 
 @pytest.fixture

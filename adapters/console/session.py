@@ -1,35 +1,62 @@
-"""One console conversation: lines in, replies out (errbot-style ``push``/``pop`` for tests)."""
+"""One console conversation: lines in, replies out (errbot-style ``push``/``pop`` for tests).
+
+The console is a terminal chat with the same ``/ticket`` grammar as Slack; its own commands are whole words
+(``/as``, ``/whoami``, ``/help``, ``/quit``). Everything it prints passes through ``core.render.printable``:
+a subject typed on another platform can never rewrite the terminal.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import deque
 
-from core import texts
-from core.chat import CommandResult, parse_command, run_command
+from core import render, texts
+from core.chat import Help, help_text, parse_command
+from core.commands import Changed, Command, History, ListTickets, OpenTicket, Page, Posted, Reply, Search, Shown
 from core.desk import Desk
 from core.errors import TicketError
-from core.events import Event, MessageAdded, StatusChanged, TicketOpened, TicketUpdated
+from core.events import (
+    AssigneeChanged,
+    CategoryChanged,
+    Event,
+    MessageAdded,
+    PriorityChanged,
+    StatusChanged,
+    TicketOpened,
+    TicketRated,
+)
 from core.model import Actor
+from core.stats import Stats
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 INTRO = (
-    "ticketbot console — you are {who}. Type /ticket help for commands, /as <name> to be a requester,\n"
-    "/as staff <name> to be support staff, /quit to leave. After /ticket new or /ticket show, plain lines are\n"
-    "messages in that ticket."
+    "ticketbot console — you are {who}. Type /help for help, /ticket help for ticket commands, /quit to leave.\n"
+    "After /ticket new or /ticket show, plain lines are messages in that ticket."
 )
+CONSOLE_HELP = (
+    "Console commands:\n"
+    "  /as <name>          be a requester called <name>\n"
+    "  /as staff <name>    be support staff called <name>\n"
+    "  /whoami             who you are and which ticket plain lines go to\n"
+    "  /help               this help\n"
+    "  /quit               leave (Ctrl-C or Ctrl-D work too)\n" + help_text()
+)
+CONSOLE_COMMANDS = ("/as", "/whoami", "/help", "/ticket", "/quit", "/exit")
 
 
 class ConsoleSession:
     """Holds who is typing and which ticket plain lines go to; every ticket fact lives in the desk."""
 
-    def __init__(self, desk: Desk, actor: Actor | None = None) -> None:
+    def __init__(self, desk: Desk, actor: Actor | None = None, *, timezone: str | None = None) -> None:
         self.desk = desk
         self.actor = actor or Actor(platform=PLATFORM, user_id="you", name="you")
+        self.timezone = timezone
         self.current: str | None = None
         self.outbox: deque[str] = deque()
+        self.staff: dict[str, Actor] = {}  # people known as staff in this session, for /ticket assign
+        self._remember(self.actor)
 
     # -- the test harness -------------------------------------------------------------------------
     async def push(self, line: str) -> None:
@@ -42,24 +69,34 @@ class ConsoleSession:
         return self.outbox.popleft()
 
     def say(self, text: str) -> None:
-        self.outbox.append(text)
+        self.outbox.append(render.printable(text))
 
     # -- the conversation ---------------------------------------------------------------------------
     async def handle(self, line: str) -> list[str]:
+        """Answer one line; every answer is terminal-safe."""
+        return [render.printable(reply) for reply in await self._answer(line)]
+
+    async def _answer(self, line: str) -> list[str]:
         line = line.strip()
         if not line:
             return []
-        if line.startswith("/as"):
-            return [self._switch(line[3:].split())]
-        if line == "/whoami":
+        if not line.startswith("/"):
+            if self.current is None:
+                return ["No ticket selected: open one with /ticket new <subject>, or pick one with /ticket show <id>."]
+            return [await self._run(Reply(self.current, line))]
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if word == "/as":
+            return [self._switch(rest.split())]
+        if word == "/whoami":
             return [self._who()]
-        if line.startswith("/ticket"):
-            return [await self._command(line[len("/ticket") :])]
-        if line.startswith("/"):
-            return [f"unknown command {line.split()[0]!r}; try /ticket help"]
-        if self.current is None:
-            return ["No ticket selected: open one with /ticket new <subject>, or pick one with /ticket show <id>."]
-        return [await self._guard(self._message(line))]
+        if word == "/help":
+            return [CONSOLE_HELP]
+        if word == "/ticket":
+            return [await self._command(rest)]
+        if word in ("/quit", "/exit"):
+            return ["Use /quit at the prompt to leave."]  # the terminal loop handles it before we see it
+        return [f"⚠ unknown command {word[:30]!r}; try /help"]
 
     def _switch(self, words: list[str]) -> str:
         staff = bool(words) and words[0].lower() == "staff"
@@ -68,61 +105,74 @@ class ConsoleSession:
             return "usage: /as <name>  or  /as staff <name>"
         name = " ".join(names)
         self.actor = Actor(platform=PLATFORM, user_id=name.lower(), name=name, is_staff=staff)
+        self._remember(self.actor)
         self.current = None
         return f"You are now {self._who_short()}."
+
+    def _remember(self, actor: Actor) -> None:
+        if actor.is_staff:
+            self.staff[actor.user_id] = actor
 
     def _who_short(self) -> str:
         return f"{self.actor.name} ({'staff' if self.actor.is_staff else 'requester'})"
 
     def _who(self) -> str:
-        current = f"; current ticket {self.current}" if self.current else ""
+        current = f"; plain lines go to {self.current}" if self.current else ""
         return f"You are {self._who_short()}{current}."
 
+    async def _resolve(self, ref: str) -> Actor | None:
+        """A console user by name: the staff met in this session (``/as staff <name>``)."""
+        return self.staff.get(ref.strip().lstrip("@").lower())
+
     async def _command(self, text: str) -> str:
-        async def go() -> str:
-            cmd = parse_command(text)
-            result = await run_command(self.desk, self.actor, cmd)
-            return await self._render(result)
-
-        return await self._guard(go())
-
-    async def _guard(self, work: object) -> str:
         try:
-            return await work  # type: ignore[misc,no-any-return]
+            parsed = parse_command(text, categories=self.desk.categories)
+        except TicketError as exc:
+            return f"⚠ {exc}"
+        if isinstance(parsed, Help):
+            return f"⚠ {parsed.problem}; try /ticket help" if parsed.problem else help_text()
+        return await self._run(parsed)
+
+    async def _run(self, command: Command) -> str:
+        try:
+            result = await self.desk.execute(command, self.actor, resolve=self._resolve)
         except TicketError as exc:
             return f"⚠ {exc}"
         except Exception:
             log.exception("console command failed")
             return "⚠ something went wrong on our side; the details are in the log"
+        return await self._render(command, result)
 
-    async def _message(self, line: str) -> str:
-        assert self.current is not None
-        message = await self.desk.add_message(ticket_id=self.current, actor=self.actor, content=line)
-        if message.ticket_id != self.current:
-            self.current = message.ticket_id
-            return f"That ticket was closed too long ago; your message opened {message.ticket_id}."
-        return f"→ sent to {message.ticket_id}"
+    async def _render(self, command: Command, result: object) -> str:
+        now = self.desk.clock.now()
+        if isinstance(result, Posted):
+            self.current = result.ticket.id
+            return render.post_words(result)
+        if isinstance(result, Changed):
+            self.current = result.ticket.id
+            words = render.change_words(result)
+            if isinstance(command, OpenTicket):
+                thread = await self.desk.queries.thread(result.ticket.id, include_internal=self.actor.is_staff)
+                return words + "\n" + texts.ticket_detail(result.ticket, thread, now, self.timezone)
+            return words
+        if isinstance(result, Shown):
+            self.current = result.ticket.id
+            return texts.ticket_detail(result.ticket, result.thread, now, self.timezone)
+        if isinstance(result, Page):
+            return texts.page_text(result, now, next_hint=_next_page(command))
+        if isinstance(result, History):
+            return texts.history_text(result.changes, now, self.timezone)
+        if isinstance(result, Stats):
+            return texts.stats_text(result, now)
+        return str(result)
 
-    async def _render(self, result: CommandResult) -> str:
-        kind, value = result.kind, result.value
-        if kind == "ticket":
-            self.current = value.id
-            thread = await self.desk.get_thread(ticket_id=value.id, actor=self.actor)
-            head = f"{result.note}\n" if result.note else ""
-            return head + texts.ticket_detail(value, thread)
-        if kind == "tickets":
-            return texts.ticket_list(value)
-        if kind == "page":
-            more = " (more: refine the query)" if value.has_more else ""
-            return f"{value.total} found{more}\n" + texts.ticket_list(value.items, empty="Nothing matches.")
-        if kind == "stats":
-            return texts.stats_text(value)
-        if kind == "history":
-            return texts.history_text(value)
-        if kind == "message":
-            self.current = value.ticket_id
-            return f"{'📝 note added to' if value.internal else '→ sent to'} {value.ticket_id}"
-        return str(value)
+
+def _next_page(command: Command) -> str:
+    if isinstance(command, Search):
+        return f"/ticket search {command.query} page:{command.offset // command.limit + 2}"
+    if isinstance(command, ListTickets):
+        return f"/ticket list … page {command.offset // command.limit + 2}"
+    return ""
 
 
 class ConsoleNotifier:
@@ -137,23 +187,31 @@ class ConsoleNotifier:
         me = self.session.actor
         if event.actor.same_person(me):
             return
-        if not me.is_staff and not (await self.session.desk.load_ticket(event.ticket_id)).is_requester(me):
+        ticket = await self.session.desk.queries.find_ticket(event.ticket_id)
+        if ticket is None or not (me.is_staff or ticket.is_requester(me)):
             return
         line = await self._line(event, me)
         if line:
             self.session.say(line)
 
     async def _line(self, event: Event, me: Actor) -> str | None:
+        tid, who = event.ticket_id, render.person(event.actor, with_platform=False)
         if isinstance(event, TicketOpened):
-            return f"🎫 {event.ticket_id} opened by {event.actor.display}" if me.is_staff else None
+            return f"🎫 {tid} opened by {who}" if me.is_staff else None
         if isinstance(event, MessageAdded):
             if event.internal and not me.is_staff:
                 return None
-            message = await self.session.desk.get_message(event.message_id)
-            tag = "note" if event.internal else event.role
-            return f"💬 {event.ticket_id} {message.author.display} ({tag}): {message.body}"
+            message = await self.session.desk.queries.message(event.message_id)
+            return f"💬 {tid} {message.author.display} ({render.role_name(message)}): {message.body}"
         if isinstance(event, StatusChanged):
-            return f"🔄 {event.ticket_id} is now {event.new} ({event.actor.display})"
-        if isinstance(event, TicketUpdated):
-            return f"✏ {event.ticket_id} {event.field}: {event.old or '—'} → {event.new or '—'}"
+            reason = f" — {event.reason}" if event.reason else ""
+            return f"🔄 {tid} is now {event.new.value} ({who}){reason}"
+        if isinstance(event, PriorityChanged):
+            return f"✏ {tid} priority: {event.old.value} → {event.new.value} ({who})"
+        if isinstance(event, CategoryChanged):
+            return f"✏ {tid} category: {event.old} → {event.new} ({who})"
+        if isinstance(event, AssigneeChanged):
+            return f"✏ {tid} assignee: {render.person(event.old)} → {render.person(event.new)} ({who})"
+        if isinstance(event, TicketRated):
+            return f"⭐ {tid} rated {event.rating}/5 by {who}" if me.is_staff else None
         return None

@@ -1,8 +1,5 @@
 """Discord adapter: community users open and follow tickets in private threads (discord.py).
 
-Entry point for bootstrap: ``build_discord(settings, desk) -> (bot, notifier)``.
+Entry point for bootstrap: ``adapters.discord.client.build_discord(settings, desk) -> (bot, notifier)``.
+This package's ``__init__`` imports nothing, so reading ``adapters.discord.settings`` never loads discord.py.
 """
-
-from adapters.discord.client import build_discord
-
-__all__ = ["build_discord"]

@@ -1,6 +1,5 @@
-"""Slack adapter: staff work tickets inside Slack (see app.py for the wiring, render/ for Block Kit)."""
+"""Slack adapter: staff work tickets inside Slack (see app.py for the wiring, render/ for Block Kit).
 
-from adapters.slack.app import SlackAdapter, build_slack
-from adapters.slack.notifier import SlackNotifier
-
-__all__ = ["SlackAdapter", "SlackNotifier", "build_slack"]
+Entry point for bootstrap: ``adapters.slack.app.build_slack(settings, desk)``. This package's ``__init__``
+imports nothing, so reading ``adapters.slack.settings`` never loads the Slack SDK.
+"""

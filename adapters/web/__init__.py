@@ -1,6 +1,5 @@
-"""HTTP entry points: the FastAPI app (health, Slack events; the REST API later) and its uvicorn server."""
+"""HTTP entry points: the FastAPI app (health, Slack events; the REST API later) and its uvicorn server.
 
-from adapters.web.app import build_web_app
-from adapters.web.server import WebServer
-
-__all__ = ["WebServer", "build_web_app"]
+Import ``adapters.web.app`` / ``adapters.web.server``; this ``__init__`` imports nothing, so reading
+``adapters.web.settings`` never loads FastAPI.
+"""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from core.model import Status, Ticket
 from core.stats import Key, StatRow, Vector
@@ -26,32 +26,32 @@ def _upsert(dialect_name: str) -> Any:
 
 
 class StatsStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def add(self, delta: dict[Key, Vector]) -> None:
+    def add(self, delta: dict[Key, Vector]) -> None:
         """Add ``delta`` to the aggregate rows; keys in sorted order so concurrent writers never deadlock."""
         stmt = _upsert(self.conn.dialect.name)
         for (category, priority), vec in sorted(delta.items()):
             values = {name: vec.get(name, 0) for name in STAT_COLUMNS}
-            await self.conn.execute(stmt, {"category": category, "priority": priority, **values})
+            self.conn.execute(stmt, {"category": category, "priority": priority, **values})
 
-    async def rows(self) -> list[StatRow]:
-        result = await self.conn.execute(select(ticket_stats))
+    def rows(self) -> list[StatRow]:
+        result = self.conn.execute(select(ticket_stats))
         return [StatRow(r.category, r.priority, {name: int(r._mapping[name]) for name in STAT_COLUMNS}) for r in result]
 
-    async def count_created_between(self, start: datetime, end: datetime) -> int:
+    def count_created_between(self, start: datetime, end: datetime) -> int:
         stmt = select(func.count()).where(tickets.c.created_at >= start, tickets.c.created_at < end)
-        return int((await self.conn.execute(stmt)).scalar_one())
+        return int((self.conn.execute(stmt)).scalar_one())
 
-    async def count_closed_between(self, start: datetime, end: datetime) -> int:
+    def count_closed_between(self, start: datetime, end: datetime) -> int:
         stmt = select(func.count()).where(tickets.c.closed_at >= start, tickets.c.closed_at < end)
-        return int((await self.conn.execute(stmt)).scalar_one())
+        return int((self.conn.execute(stmt)).scalar_one())
 
-    async def oldest_open(self, limit: int) -> list[Ticket]:
+    def oldest_open(self, limit: int) -> list[Ticket]:
         """Oldest tickets still waiting (Open or Pending), by creation: walks (status, created_at)."""
         found: list[Ticket] = []
         for status in (Status.OPEN, Status.PENDING):
             stmt = select(tickets).where(tickets.c.status == status.value).order_by(tickets.c.created_at).limit(limit)
-            found += [ticket_from_row(r) for r in await self.conn.execute(stmt)]
+            found += [ticket_from_row(r) for r in self.conn.execute(stmt)]
         return sorted(found, key=lambda t: t.created_at)[:limit]

@@ -41,7 +41,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.model import Actor, Ticket
@@ -383,21 +382,22 @@ def append_statement(dialect: str, *, internal: bool) -> Any:
 
 
 class SearchStore:
-    """The search index inside a unit of work (async today; every method runs one sync function)."""
+    """The search index inside a unit of work (one sync ``Connection``)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
 
-    async def index_ticket(self, pk: int, subject: str, body: str) -> None:
-        await self.conn.execute(index_statement(self.dialect), {"pk": pk, "subject": subject, "body": body})
+    def index_ticket(self, pk: int, subject: str, body: str) -> None:
+        self.conn.execute(index_statement(self.dialect), {"pk": pk, "subject": subject, "body": body})
 
-    async def append(self, pk: int, body: str, *, internal: bool) -> None:
-        await self.conn.execute(append_statement(self.dialect, internal=internal), {"pk": pk, "body": body})
+    def append(self, pk: int, body: str, *, internal: bool) -> None:
+        self.conn.execute(append_statement(self.dialect, internal=internal), {"pk": pk, "body": body})
 
-    async def search(
+    def search(
         self, query: SearchQuery, *, requester: Actor | None, staff: bool, limit: int, offset: int
-    ) -> tuple[list[Ticket], int]:
-        return await self.conn.run_sync(
-            lambda conn: search_tickets(conn, query, requester=requester, staff=staff, limit=limit, offset=offset)
-        )
+    ) -> tuple[list[Ticket], int, bool]:
+        """The page, the match count, and whether the count reached ``RESULT_CAP`` (then it means "at
+        least"). See ``search_tickets``."""
+        items, total = search_tickets(self.conn, query, requester=requester, staff=staff, limit=limit, offset=offset)
+        return items, total, total >= RESULT_CAP

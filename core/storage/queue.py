@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from core.events import Event
 from core.storage.tables import outbox
@@ -30,10 +30,10 @@ class OutboxRow:
 
 
 class OutboxStore:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def add(self, events: Sequence[Event], consumers: Sequence[str], at: datetime) -> None:
+    def add(self, events: Sequence[Event], consumers: Sequence[str], at: datetime) -> None:
         rows = [
             {
                 "consumer": consumer,
@@ -48,9 +48,9 @@ class OutboxStore:
             for consumer in dict.fromkeys(consumers)  # a consumer listed twice still gets each event once
         ]
         if rows:
-            await self.conn.execute(outbox.insert(), rows)
+            self.conn.execute(outbox.insert(), rows)
 
-    async def claim(self, consumer: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
+    def claim(self, consumer: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
         earlier = outbox.alias("earlier")
         blocked = (
             select(earlier.c.id)
@@ -69,33 +69,33 @@ class OutboxStore:
         )
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(await self.conn.execute(stmt))
+        rows = list(self.conn.execute(stmt))
         if not rows:
             return []
         ids = [r.id for r in rows]
-        await self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(available_at=now + lease))
+        self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(available_at=now + lease))
         return [OutboxRow(r.id, r.consumer, r.event, r.ticket_id, r.payload, r.attempts) for r in rows]
 
-    async def done(self, row_id: int) -> None:
-        await self.conn.execute(delete(outbox).where(outbox.c.id == row_id))
+    def done(self, row_id: int) -> None:
+        self.conn.execute(delete(outbox).where(outbox.c.id == row_id))
 
-    async def release(self, row_id: int, at: datetime) -> None:
-        """Give a claimed row back untried (its ticket's earlier event is not delivered yet)."""
-        await self.conn.execute(update(outbox).where(outbox.c.id == row_id).values(available_at=at))
+    def release(self, row_ids: Sequence[int], at: datetime) -> None:
+        """Give claimed rows back untried (their ticket's earlier event is not delivered yet)."""
+        self.conn.execute(update(outbox).where(outbox.c.id.in_(list(row_ids))).values(available_at=at))
 
-    async def retry(self, row_id: int, at: datetime, error: str) -> None:
-        await self.conn.execute(
+    def retry(self, row_id: int, at: datetime, error: str) -> None:
+        self.conn.execute(
             update(outbox)
             .where(outbox.c.id == row_id)
             .values(available_at=at, attempts=outbox.c.attempts + 1, last_error=error[:2000])
         )
 
-    async def discard(self, consumer: str) -> None:
+    def discard(self, consumer: str) -> None:
         """Drop a consumer's undelivered rows (a console session's notifications outlive it for nobody)."""
-        await self.conn.execute(delete(outbox).where(outbox.c.consumer == consumer))
+        self.conn.execute(delete(outbox).where(outbox.c.consumer == consumer))
 
-    async def pending(self, consumer: str | None = None) -> int:
+    def pending(self, consumer: str | None = None) -> int:
         stmt = select(func.count()).select_from(outbox)
         if consumer:
             stmt = stmt.where(outbox.c.consumer == consumer)
-        return int((await self.conn.execute(stmt)).scalar_one())
+        return int((self.conn.execute(stmt)).scalar_one())

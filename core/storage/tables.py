@@ -75,6 +75,7 @@ tickets = Table(
     Column("sla_breached", Boolean, nullable=False, server_default=text("false")),
     Column("rating", Integer),
     Column("reopened_from", ID),
+    Column("close_reason", String(500)),
     Column("version", Integer, nullable=False, server_default="1"),
     Index(None, "status", "created_at"),
     Index(None, "sla_due_at"),
@@ -163,6 +164,20 @@ outbox = Table(
     Column("last_error", Text),
     Index(None, "consumer", "available_at"),
     Index(None, "consumer", "ticket_id", "id"),
+)
+
+# One row per non-idempotent platform step (core.delivery): claimed with a lease, kept with its result once
+# done, so a retried or duplicated event never repeats the step.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("step", String(64), primary_key=True),
+    Column("done", Boolean, nullable=False, server_default=text("false")),
+    Column("result", String(200)),
+    Column("lease_until", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "created_at"),
 )
 
 # All-time statistics, one row per (category, priority): every change adds the difference between the

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
 from core.storage.tables import history, idempotency_keys, links, messages, tickets
 
-_TICKET_FIELDS = [c.name for c in tickets.columns if c.name != "pk"]
+COUNT_CAP = 10_000  # list totals are counted up to here ("10,000+"): a count must stay an index range
 
 
 def upsertable_insert(dialect_name: str, table: Any) -> Any:
@@ -62,6 +62,7 @@ def ticket_from_row(row: Any) -> Ticket:
         sla_breached=bool(m["sla_breached"]),
         rating=m["rating"],
         reopened_from=m["reopened_from"],
+        close_reason=m["close_reason"],
         version=m["version"],
     )
 
@@ -90,6 +91,7 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "sla_breached": t.sla_breached,
         "rating": t.rating,
         "reopened_from": t.reopened_from,
+        "close_reason": t.close_reason,
         "version": t.version,
     }
 
@@ -113,43 +115,100 @@ def message_from_row(row: Any) -> Message:
 class TicketStore:
     """Row access for one unit of work (one connection, one transaction)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- tickets -------------------------------------------------------------------------------
-    async def insert_if_new(self, ticket: Ticket) -> int | None:
+    def insert_if_new(self, ticket: Ticket) -> int | None:
         """Insert the ticket unless its id is taken; return its ``pk`` or ``None`` on an id collision."""
-        result = await self.conn.execute(_insert_ticket(self.conn.dialect.name), ticket_values(ticket))
+        result = self.conn.execute(_insert_ticket(self.conn.dialect.name), ticket_values(ticket))
         return result.scalar()
 
-    async def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
+    def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
         stmt = select(tickets).where(tickets.c.id == ticket_id)
         if for_update and self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
-        row = (await self.conn.execute(stmt)).first()
+        row = (self.conn.execute(stmt)).first()
         return (row._mapping["pk"], ticket_from_row(row)) if row else None
 
-    async def update(self, ticket: Ticket) -> None:
+    def update(self, ticket: Ticket) -> None:
         """Write the ticket back, bumping its version. The row is already locked by ``get(for_update)``."""
         values = ticket_values(ticket)
         values["version"] = ticket.version + 1
-        result = await self.conn.execute(
+        result = self.conn.execute(
             update(tickets).where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version)).values(**values)
         )
         if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
             raise RuntimeError(f"concurrent update of {ticket.id} detected")
         ticket.version += 1
 
-    async def count_open_for(self, requester: Actor) -> int:
+    def lock_requester(self, requester: Actor) -> None:
+        """Serialise one requester's concurrent opens (the per-user limit). SQLite's ``BEGIN IMMEDIATE``
+        already serialises every writer; PostgreSQL takes a transaction-scoped advisory lock."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": "open:" + requester.key})
+
+    def count_open_for(self, requester: Actor) -> int:
         stmt = select(func.count()).where(
             tickets.c.requester_platform == requester.platform,
             tickets.c.requester_id == requester.user_id,
             tickets.c.status != Status.CLOSED.value,
         )
-        return int((await self.conn.execute(stmt)).scalar_one())
+        return int((self.conn.execute(stmt)).scalar_one())
+
+    # -- lists ---------------------------------------------------------------------------------
+    def queue_page(
+        self, statuses: Sequence[Status], *, assignee: Actor | None, limit: int, offset: int
+    ) -> tuple[list[Ticket], int, bool]:
+        """The staff queue: unassigned first, then by SLA due time (tickets without one last), then age.
+        ``assignee`` narrows it to one person's tickets. Returns the page, the total and whether it was capped."""
+        where: list[Any] = [tickets.c.status.in_([s.value for s in statuses])]
+        if assignee is not None:
+            where += [tickets.c.assignee_platform == assignee.platform, tickets.c.assignee_id == assignee.user_id]
+        stmt = (
+            select(tickets)
+            .where(*where)
+            .order_by(
+                case((tickets.c.assignee_id.is_(None), 0), else_=1),
+                case((tickets.c.sla_due_at.is_(None), 1), else_=0),
+                tickets.c.sla_due_at,
+                tickets.c.created_at,
+            )
+        )
+        return self._page(stmt, where, limit, offset)
+
+    def requester_page(
+        self, requester: Actor, statuses: Sequence[Status], *, limit: int, offset: int
+    ) -> tuple[list[Ticket], int, bool]:
+        """One requester's tickets, newest first; the page, the total and whether it was capped."""
+        where = [
+            tickets.c.status.in_([s.value for s in statuses]),
+            tickets.c.requester_platform == requester.platform,
+            tickets.c.requester_id == requester.user_id,
+        ]
+        stmt = select(tickets).where(*where).order_by(tickets.c.created_at.desc(), tickets.c.pk.desc())
+        return self._page(stmt, where, limit, offset)
+
+    def _page(self, stmt: Any, where: Sequence[Any], limit: int, offset: int) -> tuple[list[Ticket], int, bool]:
+        items = [ticket_from_row(r) for r in self.conn.execute(stmt.limit(limit).offset(offset))]
+        if offset == 0 and len(items) < limit:
+            return items, len(items), False
+        capped = select(tickets.c.pk).where(*where).limit(COUNT_CAP + 1).subquery()
+        total = int(self.conn.execute(select(func.count()).select_from(capped)).scalar_one())
+        return items, min(total, COUNT_CAP), total > COUNT_CAP
+
+    def due_before(self, before: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose SLA response is due before ``before``, soonest first (one indexed range scan)."""
+        stmt = (
+            select(tickets)
+            .where(tickets.c.sla_due_at.is_not(None), tickets.c.sla_due_at <= before)
+            .order_by(tickets.c.sla_due_at)
+            .limit(limit)
+        )
+        return [ticket_from_row(r) for r in self.conn.execute(stmt)]
 
     # -- messages ------------------------------------------------------------------------------
-    async def add_message(
+    def add_message(
         self,
         *,
         ticket_id: str,
@@ -171,7 +230,7 @@ class TicketStore:
             "attachments": [a.to_dict() for a in attachments],
             "created_at": at,
         }
-        message_id = (await self.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
+        message_id = (self.conn.execute(_INSERT_MESSAGE, values)).scalar_one()
         return Message(
             id=message_id,
             ticket_id=ticket_id,
@@ -183,21 +242,21 @@ class TicketStore:
             attachments=tuple(attachments),
         )
 
-    async def thread(self, ticket_id: str, *, include_internal: bool) -> list[Message]:
+    def thread(self, ticket_id: str, *, include_internal: bool) -> list[Message]:
         stmt = select(messages).where(messages.c.ticket_id == ticket_id).order_by(messages.c.id)
         if not include_internal:
             stmt = stmt.where(messages.c.internal.is_(False))
-        return [message_from_row(r) for r in await self.conn.execute(stmt)]
+        return [message_from_row(r) for r in self.conn.execute(stmt)]
 
-    async def message(self, message_id: int) -> Message | None:
-        row = (await self.conn.execute(select(messages).where(messages.c.id == message_id))).first()
+    def message(self, message_id: int) -> Message | None:
+        row = (self.conn.execute(select(messages).where(messages.c.id == message_id))).first()
         return message_from_row(row) if row else None
 
     # -- history -------------------------------------------------------------------------------
-    async def add_history(self, changes: Sequence[Change]) -> None:
+    def add_history(self, changes: Sequence[Change]) -> None:
         if not changes:
             return
-        await self.conn.execute(
+        self.conn.execute(
             history.insert(),
             [
                 {
@@ -214,10 +273,10 @@ class TicketStore:
             ],
         )
 
-    async def history(self, ticket_id: str) -> list[Change]:
+    def history(self, ticket_id: str) -> list[Change]:
         stmt = select(history).where(history.c.ticket_id == ticket_id).order_by(history.c.id)
         out = []
-        for row in await self.conn.execute(stmt):
+        for row in self.conn.execute(stmt):
             m = row._mapping
             actor = _actor(m["actor_platform"], m["actor_id"], m["actor_name"])
             assert actor is not None
@@ -225,7 +284,7 @@ class TicketStore:
         return out
 
     # -- links ---------------------------------------------------------------------------------
-    async def save_link(self, link: Link) -> None:
+    def save_link(self, link: Link) -> None:
         stmt = upsertable_insert(self.conn.dialect.name, links).values(
             ticket_id=link.ticket_id,
             platform=link.platform,
@@ -238,22 +297,22 @@ class TicketStore:
             index_elements=["ticket_id", "platform", "kind"],
             set_={"channel_id": link.channel_id, "thread_id": link.thread_id, "message_id": link.message_id},
         )
-        await self.conn.execute(stmt)
+        self.conn.execute(stmt)
 
-    async def get_link(self, ticket_id: str, platform: str, kind: str) -> Link | None:
+    def get_link(self, ticket_id: str, platform: str, kind: str) -> Link | None:
         stmt = select(links).where(links.c.ticket_id == ticket_id, links.c.platform == platform, links.c.kind == kind)
-        row = (await self.conn.execute(stmt)).first()
+        row = (self.conn.execute(stmt)).first()
         return _link(row) if row else None
 
-    async def find_by_link(self, platform: str, channel_id: str, thread_id: str | None, kind: str | None) -> str | None:
+    def find_by_link(self, platform: str, channel_id: str, thread_id: str | None, kind: str | None) -> str | None:
         stmt = select(links.c.ticket_id).where(links.c.platform == platform, links.c.channel_id == channel_id)
         stmt = stmt.where(links.c.thread_id.is_(None) if thread_id is None else links.c.thread_id == thread_id)
         if kind is not None:
             stmt = stmt.where(links.c.kind == kind)
-        return (await self.conn.execute(stmt.limit(1))).scalar()
+        return (self.conn.execute(stmt.limit(1))).scalar()
 
     # -- idempotency ---------------------------------------------------------------------------
-    async def claim_key(self, key: str, at: datetime) -> tuple[bool, str | None, int | None]:
+    def claim_key(self, key: str, at: datetime) -> tuple[bool, str | None, int | None]:
         """Record ``key``; return ``(True, None, None)`` if new, else ``(False, ticket_id, message_id)``.
 
         Concurrent claims of one key queue on the primary key; the loser sees the winner's result.
@@ -263,14 +322,14 @@ class TicketStore:
             .values(key=key, created_at=at)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        if (await self.conn.execute(stmt)).rowcount == 1:
+        if (self.conn.execute(stmt)).rowcount == 1:
             return True, None, None
         stmt2 = select(idempotency_keys.c.ticket_id, idempotency_keys.c.message_id).where(idempotency_keys.c.key == key)
-        row = (await self.conn.execute(stmt2)).one()
+        row = (self.conn.execute(stmt2)).one()
         return False, row.ticket_id, row.message_id
 
-    async def bind_key(self, key: str, ticket_id: str, message_id: int | None = None) -> None:
-        await self.conn.execute(
+    def bind_key(self, key: str, ticket_id: str, message_id: int | None = None) -> None:
+        self.conn.execute(
             update(idempotency_keys)
             .where(idempotency_keys.c.key == key)
             .values(ticket_id=ticket_id, message_id=message_id)

@@ -1,56 +1,33 @@
-"""The unit of work: one connection, one transaction, the stores that work inside it."""
+"""The unit of work: one connection, one transaction, and the stores that work inside it.
+
+Transactions are synchronous functions: ``await database.write(lambda uow: …)`` runs the whole function on
+one connection inside one transaction (see ``core.storage.database``). Store methods are plain ``def``s over a
+sync SQLAlchemy ``Connection``: nothing inside a transaction awaits, so a transaction can run in one driver
+call and never interleaves with another task's work on the same connection.
+"""
 
 from __future__ import annotations
 
-from types import TracebackType
-
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.engine import Connection
 
 from core.storage.aggregates import StatsStore
-from core.storage.engine import READ_ONLY
+from core.storage.deliveries import DeliveryStore
 from core.storage.fulltext import SearchStore
 from core.storage.queue import OutboxStore
 from core.storage.tickets import TicketStore
 
 
 class UnitOfWork:
-    """``async with UnitOfWork(engine) as uow:`` — commits on success, rolls back on any exception."""
+    """The stores of one transaction; built by ``SqlDatabase`` for each ``read``/``write``."""
 
-    tickets: TicketStore
-    stats: StatsStore
-    search: SearchStore
-    outbox: OutboxStore
-
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
-        self._engine = engine
-        self._read_only = read_only
-        self._conn: AsyncConnection | None = None
-        self._tx: AsyncTransaction | None = None
-
-    async def __aenter__(self) -> UnitOfWork:
-        conn = await self._engine.connect()
-        try:
-            if self._read_only:
-                conn = await conn.execution_options(**{READ_ONLY: True})
-            self._tx = await conn.begin()
-        except BaseException:
-            await conn.close()
-            raise
-        self._conn = conn
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.tickets = TicketStore(conn)
         self.stats = StatsStore(conn)
         self.search = SearchStore(conn)
         self.outbox = OutboxStore(conn)
-        return self
+        self.deliveries = DeliveryStore(conn)
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._conn is not None and self._tx is not None
-        try:
-            if exc_type is None and not self._read_only:
-                await self._tx.commit()
-            else:
-                await self._tx.rollback()
-        finally:
-            await self._conn.close()
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_ticket_lifecycle_from_the_command_line(cli) -> None:  # type: ignore[no
     found = json.loads(cli("ticket", "search", "dashboard status:closed", "--json").stdout)
     assert [t["id"] for t in found["items"]] == [tid]
     listed = json.loads(cli("ticket", "list", "--status", "closed", "--json").stdout)
-    assert [t["id"] for t in listed] == [tid]
+    assert [t["id"] for t in listed["items"]] == [tid] and listed["has_more"] is False
     stats = json.loads(cli("stats", "--json").stdout)
     assert (stats["total"], stats["closed"]) == (1, 1)
 
@@ -101,5 +102,92 @@ def test_console_command_reads_lines_and_answers(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "you are Sam (staff)" in proc.stdout
-    assert "Opened TKT-" in proc.stdout and "[Open] [Urgent] [General]  Printer on fire" in proc.stdout
+    assert "Opened TKT-" in proc.stdout and "[Open] [Urgent] [Technical]  Printer on fire" in proc.stdout
     assert "Tickets: 1 total · 1 open" in proc.stdout
+
+
+def test_version_is_quick_and_plain(cli) -> None:  # type: ignore[no-untyped-def]
+    assert re.fullmatch(r"ticketbot \d+\.\d+\.\d+\S*\n", cli("--version").stdout)
+
+
+def test_every_chat_action_has_a_command(cli) -> None:  # type: ignore[no-untyped-def]
+    tid = json.loads(cli("ticket", "create", "--user", "u1", "--subject", "Printer", "--json").stdout)["id"]
+    assert "Internal note added" in cli("ticket", "note", tid, "--message", "check toner", "--staff", "sam").stdout
+    assert cli("ticket", "assign", tid, "--to", "slack:U42").stdout == f"{tid} is assigned to U42 (Slack).\n"
+    assert "is now High priority (was Medium)" in cli("ticket", "priority", tid, "high").stdout
+    assert "is now in Billing (was Technical)" in cli("ticket", "category", tid, "billing").stdout
+    reply = cli("ticket", "reply", tid, "--staff", "sam", "--message", "Fixed the toner", "--json").stdout
+    assert json.loads(reply)["author"]["is_staff"] is True
+    closed = cli("ticket", "close", tid, "--reason", "toner replaced").stdout
+    assert closed == f"{tid} is now Closed (resolved) — toner replaced.\n"
+    assert "rated ★★★★☆ (4/5)" in cli("ticket", "rate", tid, "4", "--user", "u1").stdout
+    again = cli("ticket", "rate", tid, "5", "--user", "u1", code=1)
+    assert again.stderr == f"error: {tid} was already rated 4/5\n"
+    assert "is reopened" in cli("ticket", "reopen", tid).stdout
+    history = cli("ticket", "history", tid).stdout
+    assert "assignee: — → U42 (Slack)  by operator (CLI)" in history and "priority: Medium → High" in history
+    shown = json.loads(cli("ticket", "show", tid, "--json").stdout)
+    assert shown["ticket"]["sla_state"].startswith("due in") and shown["ticket"]["rating"] == 4
+    assert [m["author"]["is_staff"] for m in shown["messages"]] == [True, True]
+
+
+def test_lists_page_and_say_how_many(cli) -> None:  # type: ignore[no-untyped-def]
+    for n in range(25):
+        cli("ticket", "create", "--user", f"u{n}", "--subject", f"ticket number {n}")
+    first = cli("ticket", "list").stdout.splitlines()
+    assert first[0] == "showing 1–20 of 25 · next page: --page 2" and len(first) == 21
+    second = cli("ticket", "list", "--page", "2").stdout.splitlines()
+    assert second[0] == "showing 21–25 of 25" and len(second) == 6
+    page = json.loads(cli("ticket", "search", "number", "--page", "2", "--json").stdout)
+    assert (len(page["items"]), page["total"], page["has_more"], page["next_page"]) == (5, 25, False, None)
+    assert len(json.loads(cli("ticket", "list", "--status", "all", "--json").stdout)["items"]) == 20
+    assert cli("ticket", "list", "--limit", "500", code=1).stderr.startswith("error: a page holds at most 100")
+
+
+def test_errors_under_json_are_json_with_a_stable_code(cli) -> None:  # type: ignore[no-untyped-def]
+    for args, code, status in [
+        (("ticket", "show", "TKT-BBBBB"), "not_found", 1),
+        (("ticket", "show", "nonsense"), "invalid_input", 1),
+        (("ticket", "create", "--user", "u", "--subject", "x", "--email", "not-an-address"), "invalid_input", 1),
+        (("ticket", "create", "--subject", "x"), "usage", 2),
+        (("ticket", "list", "--status", "someday"), "invalid_input", 2),
+    ]:
+        proc = cli(*args, "--json", code=status)
+        assert json.loads(proc.stderr)["error"]["code"] == code and proc.stderr.count("\n") == 1
+
+
+def test_text_a_terminal_would_obey_is_printed_inert(cli) -> None:  # type: ignore[no-untyped-def]
+    subject = "Title\x1b]0;owned\x07\x1b[2J\u202etxt.exe"
+    tid = json.loads(cli("ticket", "create", "--user", "u1", "--subject", subject, "--json").stdout)["id"]
+    for out in (cli("ticket", "show", tid).stdout, cli("ticket", "list").stdout):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", out)
+    raw = cli("ticket", "show", tid, "--json").stdout
+    assert "\\u001b]0;owned\\u0007" in raw and "\\u202e" in raw
+    assert json.loads(raw)["ticket"]["subject"] == subject  # stored as received
+
+
+COMMANDS = [
+    ("ticket", "create"), ("ticket", "show"), ("ticket", "reply"), ("ticket", "note"), ("ticket", "status"),
+    ("ticket", "close"), ("ticket", "reopen"), ("ticket", "assign"), ("ticket", "priority"), ("ticket", "category"),
+    ("ticket", "rate"), ("ticket", "history"), ("ticket", "list"), ("ticket", "search"), ("stats",), ("migrate",),
+    ("run",), ("console",),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_and_answers_bad_input_in_one_line(cli, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    assert "Usage: ticketbot " + " ".join(command) in cli(*command, "--help").stdout
+    bad = cli(*command, "--no-such-option", "TKT-BBBBB", code=2)
+    assert bad.stderr.startswith("error: No such option '--no-such-option'") and bad.stderr.count("\n") == 1
+    assert "Traceback" not in bad.stderr
+
+
+def test_surrogates_from_argv_are_repaired_not_a_crash(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
+    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ticket", "create", "--user", "u\udcff", "--subject", b"caf\xff".decode(
+            "utf-8", "surrogateescape"), "--json"], env=env, cwd=tmp_path, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["subject"] == "caf\ufffd"

@@ -55,6 +55,7 @@ async def test_migration_0004_rebuilds_the_search_index_with_stems(backend: str,
 
     from core.desk import Desk
     from core.model import Actor
+    from core.storage.database import SqlDatabase
     from core.storage.engine import build_engine
     from core.storage.migrate import upgrade
     from core.storage.tables import messages, tickets
@@ -91,7 +92,7 @@ async def test_migration_0004_rebuilds_the_search_index_with_stems(backend: str,
                     " VALUES (1, 'Logins fail', 'Dashboards crashed', 'refunded already')"
                 ))  # fmt: skip
         await upgrade(engine)
-        desk = Desk(engine=engine)
+        desk = Desk(db=SqlDatabase(engine))
         staff = Actor(platform="slack", user_id="S1", name="Sam", is_staff=True)
         for query in ("login", "dashboard crash", "log*", '"dashboard crashes"', "refund"):
             assert [t.id for t in (await desk.search(query=query, actor=staff)).items] == ["TKT-B3X9C"], query

@@ -9,7 +9,6 @@ from core.events import Event, MessageAdded, StatusChanged, TicketOpened
 from core.model import Actor
 from core.outbox import Dispatcher
 from core.ports import RetryLater
-from core.storage.uow import UnitOfWork
 from tests.fakes.clock import FakeClock
 
 ANN = Actor(platform="discord", user_id="1", name="Ann")
@@ -31,14 +30,13 @@ class FakeNotifier:
 
 
 async def pending(desk: Desk) -> int:
-    async with UnitOfWork(desk.engine, read_only=True) as uow:
-        return await uow.outbox.pending()
+    return await desk.db.read(lambda uow: uow.outbox.pending())
 
 
 async def test_every_consumer_gets_every_event_once_in_order(desk: Desk, clock: FakeClock) -> None:
     slack, discord = FakeNotifier("slack"), FakeNotifier("discord")
     desk.consumers.extend(["slack", "discord"])
-    dispatcher = Dispatcher(desk.engine, [slack, discord], clock=clock)
+    dispatcher = Dispatcher(desk.db, [slack, discord], clock=clock)
     t = await desk.create_ticket(subject="a", message="b", requester=ANN)
     await desk.admin_reply_to_ticket(ticket_id=t.id, content="c", actor=STAFF)
     assert await dispatcher.drain() == 6
@@ -50,7 +48,7 @@ async def test_every_consumer_gets_every_event_once_in_order(desk: Desk, clock: 
 async def test_a_failure_is_retried_later_and_keeps_the_ticket_order(desk: Desk, clock: FakeClock) -> None:
     slack = FakeNotifier("slack")
     desk.consumers.append("slack")
-    dispatcher = Dispatcher(desk.engine, [slack], clock=clock)
+    dispatcher = Dispatcher(desk.db, [slack], clock=clock)
     t = await desk.create_ticket(subject="a", message="b", requester=ANN)
     other = await desk.create_ticket(subject="x", message="y", requester=ANN)
     await desk.admin_reply_to_ticket(ticket_id=t.id, content="c", actor=STAFF)
@@ -68,7 +66,7 @@ async def test_a_failure_is_retried_later_and_keeps_the_ticket_order(desk: Desk,
 async def test_retry_later_honours_the_delay(desk: Desk, clock: FakeClock) -> None:
     slack = FakeNotifier("slack")
     desk.consumers.append("slack")
-    dispatcher = Dispatcher(desk.engine, [slack], clock=clock)
+    dispatcher = Dispatcher(desk.db, [slack], clock=clock)
     await desk.create_ticket(subject="a", requester=ANN)
     slack.failures.append(RetryLater(30, "429 ratelimited"))
     await dispatcher.drain()
@@ -84,10 +82,10 @@ async def test_a_restart_loses_nothing(desk: Desk, clock: FakeClock) -> None:
     desk.consumers.append("slack")
     await desk.create_ticket(subject="a", requester=ANN)
     # a dispatcher claims the row and "crashes" before delivering: the lease expires, a new one delivers
-    async with UnitOfWork(desk.engine) as uow:
-        assert len(await uow.outbox.claim("slack", clock.now(), timedelta(seconds=120), 10)) == 1
+    claimed = await desk.db.write(lambda uow: uow.outbox.claim("slack", clock.now(), timedelta(seconds=120), 10))
+    assert len(claimed) == 1
     fresh = FakeNotifier("slack")
-    restarted = Dispatcher(desk.engine, [fresh], clock=clock)
+    restarted = Dispatcher(desk.db, [fresh], clock=clock)
     assert await restarted.drain() == 0, "a leased row is not delivered twice at once"
     clock.advance(seconds=121)
     assert await restarted.drain() == 1
@@ -98,7 +96,7 @@ async def test_unknown_consumer_rows_stay_for_their_owner(desk: Desk, clock: Fak
     desk.consumers.extend(["slack", "email"])
     await desk.create_ticket(subject="a", requester=ANN)
     slack = FakeNotifier("slack")
-    await Dispatcher(desk.engine, [slack], clock=clock).drain()
+    await Dispatcher(desk.db, [slack], clock=clock).drain()
     assert len(slack.sent) == 1 and await pending(desk) == 1
 
 
@@ -109,8 +107,8 @@ async def test_two_replicas_deliver_each_event_once(desk: Desk, clock: FakeClock
     for n in range(40):
         await desk.create_ticket(subject=f"t{n}", requester=ANN)
     first, second = FakeNotifier("slack"), FakeNotifier("slack")
-    one = Dispatcher(desk.engine, [first], clock=clock, batch=5)
-    two = Dispatcher(desk.engine, [second], clock=clock, batch=5)
+    one = Dispatcher(desk.db, [first], clock=clock, batch=5)
+    two = Dispatcher(desk.db, [second], clock=clock, batch=5)
     await asyncio.gather(one.drain(), two.drain())
     delivered = [e.ticket_id for e in first.sent + second.sent]
     assert len(delivered) == 40 and len(set(delivered)) == 40
@@ -120,7 +118,6 @@ async def test_two_replicas_deliver_each_event_once(desk: Desk, clock: FakeClock
 async def test_discarding_one_consumer_leaves_the_others(desk: Desk) -> None:
     desk.consumers.extend(["console", "slack"])
     await desk.create_ticket(subject="a", requester=ANN)
-    async with UnitOfWork(desk.engine) as uow:
-        await uow.outbox.discard("console")
-    async with UnitOfWork(desk.engine, read_only=True) as uow:
-        assert (await uow.outbox.pending("console"), await uow.outbox.pending("slack")) == (0, 1)
+    await desk.db.write(lambda uow: uow.outbox.discard("console"))
+    left = await desk.db.read(lambda uow: (uow.outbox.pending("console"), uow.outbox.pending("slack")))
+    assert left == (0, 1)

@@ -179,7 +179,7 @@ async def test_search_matches_a_brute_force_oracle(desk: Desk, clock: FakeClock,
                 mine = {d.ticket_id for d in corpus if tickets[d.ticket_id].requester.user_id == actor.user_id}
                 expected, total = oracle_scoped(oracle, query, mine)
             for offset, limit in ((0, 50), (max(0, total - 30), 50), (total + 5, 10)):
-                page = await desk.search(query=query, actor=actor, limit=limit, offset=offset)
+                page = await desk.search(query=text, actor=actor, limit=limit, offset=offset)
                 got = [t.id for t in page.items]
                 assert (got, page.total) == (expected[offset : offset + limit], total), (text, actor.user_id, offset)
 

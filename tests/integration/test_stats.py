@@ -21,7 +21,7 @@ USERS = [Actor(platform="discord", user_id=str(i), name=f"user{i}") for i in ran
 
 async def recount(desk: Desk):  # type: ignore[no-untyped-def]
     """Statistics computed the slow way: every ticket row, every time."""
-    async with desk.engine.connect() as conn:
+    async with desk.db.engine.connect() as conn:
         rows = [ticket_from_row(r) for r in await conn.execute(select(tickets))]
     cube: dict[tuple[str, str], dict[str, int]] = {}
     for t in rows:
@@ -48,7 +48,7 @@ async def test_aggregates_match_a_recount_after_random_operations(desk: Desk, cl
                 ids.append(t.id)
                 continue
             tid = rng.choice(ids)
-            owner = (await desk.load_ticket(tid)).requester
+            owner = (await desk.queries.ticket(tid)).requester
             if op == "reply":
                 await desk.reply_to_ticket(ticket_id=tid, content="more info", actor=owner)
             elif op == "staff":

@@ -77,9 +77,23 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     ("env", "message"),
     [
         ({"TICKETBOT_HTTP__PORT": "eighty"}, "TICKETBOT_HTTP__PORT: Input should be a valid integer"),
-        ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb"}, "missing TICKETBOT_SLACK__SIGNING_SECRET"),
+        ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb"}, "Slack needs TICKETBOT_SLACK__SIGNING_SECRET"),
+        ({"TICKETBOT_SLACK__BOT_TOKEN": "xoxb", "TICKETBOT_SLACK__APP_TOKEN": "xapp", "TICKETBOT_SLACK__STAFF_CHANNEL": "C1"},
+         "Slack needs TICKETBOT_SLACK__STAFF_USERS or TICKETBOT_SLACK__STAFF_USERGROUP"),
         ({"TICKETBOT_DISCORD__TOKEN": "t", "TICKETBOT_DISCORD__GUILD_ID": "1"},
-         "missing TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID"),
+         "Discord needs TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID, TICKETBOT_DISCORD__STAFF_ROLE_ID"),
+        ({"TICKETBOT_SLACK__STAFF_CHANEL": "C1"}, "TICKETBOT_SLACK__STAFF_CHANEL: no such setting (misspelt?)"),
+        ({"TICKETBOT_LOG_LEVEL": "LOUD"}, "TICKETBOT_LOG_LEVEL: 'LOUD' is not a log level"),
+        ({"TICKETBOT_DIGEST__TIME": "25:99"}, "TICKETBOT_DIGEST__TIME: '25:99' is not a time of day"),
+        ({"TICKETBOT_DIGEST__TIMEZONE": "Mars/Base"}, "TICKETBOT_DIGEST__TIMEZONE: unknown time zone 'Mars/Base'"),
+        ({"TICKETBOT_DATABASE_URL": "garbage"}, "TICKETBOT_DATABASE_URL: 'garbage' is not a database URL"),
+        ({"TICKETBOT_DATABASE_URL": "postgres://x/db"}, "write postgresql+asyncpg://x/db"),
+        ({"TICKETBOT_DATABASE_URL": "sqlite:///x.db"}, "write sqlite+aiosqlite:///x.db"),
+        ({"TICKETBOT_DATABASE_URL": "sqlite+aiosqlite:////no/such/folder/x.db"}, "'/no/such/folder' of the SQLite"),
+        ({"TICKETBOT_SLACK__STAFF_USERS": "[\"U1\""}, "TICKETBOT_SLACK__STAFF_USERS: a list is comma-separated"),
+        ({"TICKETBOT_STALE__CLOSE_AFTER": "soon"}, "TICKETBOT_STALE__CLOSE_AFTER: invalid duration 'soon'"),
+        ({"TICKETBOT_SLA__WARN_AT": "1.5"}, "TICKETBOT_SLA__WARN_AT: Input should be less than 1"),
+        ({"TICKETBOT_ALERTS__PRIORITY_MAP": "critical:asap"}, "unknown priority 'asap'"),
         ({"TICKETBOT_SLACK__REPLY_MODE": "loud"},
          "TICKETBOT_SLACK__REPLY_MODE: Input should be 'explicit' or 'thread'"),
     ],
@@ -103,4 +117,20 @@ def test_bad_sla_settings_are_one_line(monkeypatch: pytest.MonkeyPatch, env: dic
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with pytest.raises(SettingsError, match=message):
-        sla_policy(load_settings())
+        load_settings()
+
+
+def test_the_open_limit_is_for_every_platform_and_the_discord_name_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().open_limit == 3
+    monkeypatch.setenv("TICKETBOT_DISCORD__MAX_OPEN_PER_USER", "5")
+    assert load_settings().open_limit == 5
+    monkeypatch.setenv("TICKETBOT_MAX_OPEN_PER_USER", "2")
+    assert load_settings().open_limit == 2
+
+
+def test_misspelt_variables_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import unknown_variables
+
+    env = {"TICKETBOT_SLACK_BOT_TOKEN": "x", "TICKETBOT_DATABSE_URL": "y", "TICKETBOT_SMTP__FROM": "a@b.co",
+           "TICKETBOT_TIMEZONE": "UTC", "HOME": "/root"}  # fmt: skip
+    assert unknown_variables(env) == ["TICKETBOT_DATABSE_URL", "TICKETBOT_SLACK_BOT_TOKEN"]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.discord import build_discord
+from adapters.discord.client import build_discord
 from bot.bootstrap import build_desk
 from bot.settings import Settings
 from core.desk import Desk

@@ -1,7 +1,7 @@
 """Fixtures for end-to-end tests of the Discord adapter: a fake Discord and real discord.py bots on it.
 
-The autouse fixture fails a test that logged an ERROR from discord.py or our packages, or that made the
-fake see an unknown route or a broken Discord rule (late/double interaction response).
+An autouse fixture fails a test that made the fake see an unknown route or a broken Discord rule (a late or
+double interaction response); the ERROR-log guard is tests/e2e/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,34 +17,12 @@ from tests.e2e.discord.app import DiscordApp, discord_settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeDiscord
 
-WATCHED_LOGGERS = ("discord", "adapters", "core", "bot")
-
-
-class _ErrorRecords(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.split(".")[0] in WATCHED_LOGGERS:
-            self.records.append(record)
-
 
 @pytest.fixture(autouse=True)
-def fail_on_discord_errors(request: pytest.FixtureRequest) -> Iterator[None]:
-    handler = _ErrorRecords()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-    problems = [
-        f"ERROR logged by {r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "")
-        for r in handler.records
-    ]
-    for fake in _fakes_of(request):
-        problems += fake.problems()
+def fail_on_broken_discord_rules(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The fake saw an unknown route or a broken Discord rule (a late or double interaction response)."""
+    yield
+    problems = [p for fake in _fakes_of(request) for p in fake.problems()]
     if problems:
         pytest.fail("Discord e2e guard:\n  " + "\n  ".join(problems), pytrace=False)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack import SlackAdapter
+from adapters.slack.app import SlackAdapter
 from adapters.slack.notifier import REQUESTER_DM, STAFF_CARD
-from adapters.web import WebServer
+from adapters.web.server import WebServer
 from core.desk import Desk
 from core.model import Actor, Link, Ticket
 from core.outbox import Dispatcher

@@ -11,7 +11,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.web import WebServer, build_web_app
+from adapters.web.app import build_web_app
+from adapters.web.server import WebServer
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, FakeSlack, SlackSender
 from tests.fakes.slack import payloads as p
 

@@ -7,7 +7,7 @@ the indexed text from the old table; PostgreSQL keeps no text and rebuilds each 
 subject and messages, exactly as the desk writes it (public messages, then internal notes, in order).
 
 Revision ID: 0004_stemmed_search
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_stemmed_search"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,48 @@
+"""The Slack section of the configuration (``TICKETBOT_SLACK__*``); imports no Slack SDK."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, field_validator, model_validator
+
+from core.config import CommaList, Section, split_list
+
+
+class SlackSettings(Section):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    staff_channel: str | None = None
+    staff_users: CommaList = []
+    staff_usergroup: str | None = None
+    watch_channels: CommaList = []
+    reply_mode: Literal["explicit", "thread"] = "explicit"
+    escalation_usergroup: str | None = None
+
+    _lists = field_validator("staff_users", "watch_channels", mode="before")(split_list)
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlackSettings:
+        """Slack switched on (a bot token) needs the rest; each missing piece is named."""
+        if not self.enabled:
+            return self
+        missing = []
+        if self.app_token is None and self.signing_secret is None:
+            missing.append("TICKETBOT_SLACK__SIGNING_SECRET (HTTP mode) or TICKETBOT_SLACK__APP_TOKEN (Socket Mode)")
+        if not self.staff_channel:
+            missing.append("TICKETBOT_SLACK__STAFF_CHANNEL (a channel id like C0123ABC)")
+        if not self.staff_users and not self.staff_usergroup:
+            missing.append("TICKETBOT_SLACK__STAFF_USERS or TICKETBOT_SLACK__STAFF_USERGROUP (who is support staff)")
+        if missing:
+            raise ValueError("Slack needs " + "; ".join(missing))
+        return self
