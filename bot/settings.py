@@ -244,7 +244,7 @@ def load_settings(**overrides: Any) -> Settings:
             path = [str(p).upper() for p in err["loc"] if not isinstance(p, int)]
             if err["type"] == "extra_forbidden":
                 message = "no such setting (misspelt?)"
-            named = path and "TICKETBOT_" not in message  # a section's own check names its variables itself
+            named = path and not (len(path) == 1 and "TICKETBOT_" in message)  # a section names its variables
             problems.append(f"TICKETBOT_{'__'.join(path)}: {message}" if named else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
 

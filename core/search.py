@@ -4,7 +4,9 @@ Whitespace separates tokens::
 
     login error status:open priority:high,urgent category:technical created:2026-11-01..2026-11-26 "500 error"
 
-- a free word (lower-cased); ``TKT-B3X9C`` is a ticket id, not a word;
+- a free word (lower-cased), matched in any of its forms (``logins`` finds ``login``: the engines stem);
+  ``log*`` matches every word starting with ``log`` (letters and digits before a final ``*``, at least
+  two); ``TKT-B3X9C`` is a ticket id, not a word;
 - ``"a phrase"`` (quotes delimit; there is no escape, so a lone quote is an error; the typographic
   quotes chat apps substitute, “ ” „, count as ``"``);
 - ``field:value`` with a field name in any case: status, priority, category, requester, assignee, id,
@@ -12,7 +14,8 @@ Whitespace separates tokens::
   a field given twice adds alternatives (dates excepted).
 - dates (``created:``, ``closed:``), read in the caller's ``tz``: ``2026-11-01`` (the whole day),
   ``A..B`` (B's whole day included), ``A..``, ``..B``, ``>=A``, ``>A``, ``<=B``, ``<B``, ``today``,
-  ``yesterday``, and ``24h`` / ``7d`` / ``2w`` for "within the last …". ``A`` and ``B`` may also be
+  ``yesterday``, and ``24h`` / ``7d`` / ``2w`` / ``1y`` for "within the last …" (a year is a calendar
+  year in ``tz``: ``1y`` on 2026-11-26 starts 2025-11-26 at the same local time). ``A`` and ``B`` may also be
   instants such as ``2026-11-01T09:30Z`` (without an offset: local time in ``tz``).
 
 Every malformed query raises ``InvalidInput`` saying what is wrong and how to fix it.
@@ -20,6 +23,7 @@ Every malformed query raises ``InvalidInput`` saying what is wrong and how to fi
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -42,6 +46,14 @@ _EXAMPLES = {
     "created": "created:2026-11-01..2026-11-26",
     "closed": "closed:7d",
 }
+_LIST_EXAMPLES = {
+    "status": "status:open,pending",
+    "priority": "priority:high,urgent",
+    "category": "category:billing,technical",
+    "requester": "requester:ann,bob",
+    "assignee": "assignee:me,none",
+    "id": "id:TKT-B3X9C,TKT-C4D5F",
+}
 _SYNTAX = frozenset('*()^{}:"')  # characters that look like full-text operators
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _KEYWORDS = ("me", "none")  # person values the caller resolves: kept literally, in lower case
@@ -49,8 +61,9 @@ _BARE_ID = re.compile(rf"{PREFIX}[{ALPHABET}]{{{LENGTH}}}", re.IGNORECASE)
 _ID = re.compile(rf"(?:{PREFIX})?([{ALPHABET}]{{{LENGTH}}})", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE)
-_RELATIVE = re.compile(r"(\d{1,6})([hdw])")
+_RELATIVE = re.compile(r"(\d{1,6})([hdwy])")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_PREFIX_MIN = 2  # shorter prefixes match most of the index: slow, and rarely what was meant
 _TINY = timedelta(microseconds=1)
 _EARLIEST, _LATEST = datetime(1899, 12, 30, tzinfo=UTC), datetime(3000, 1, 2, tzinfo=UTC)  # 1900-2999 anywhere
 _SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"'})  # chat apps "correct" quotes
@@ -70,6 +83,7 @@ class SearchQuery:
 
     terms: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()  # ``log*`` is ``"log"``: lower case, letters and digits only
     ids: tuple[str, ...] = ()
     statuses: frozenset[Status] = frozenset()
     priorities: frozenset[Priority] = frozenset()
@@ -118,7 +132,8 @@ def format_query(query: SearchQuery, *, tz: tzinfo = UTC) -> str:
 
     Dates that are whole local days in ``tz`` print as days, other instants in UTC.
     """
-    parts = [*query.terms, *(f'"{phrase}"' for phrase in query.phrases), *query.ids]
+    parts = [*query.terms, *(f'"{phrase}"' for phrase in query.phrases), *(f"{p}*" for p in query.prefixes)]
+    parts += query.ids
     if query.statuses:
         parts.append("status:" + ",".join(s.value.lower() for s in Status if s in query.statuses))
     if query.priorities:
@@ -208,6 +223,7 @@ class _Builder:
         self.now, self.categories, self.tz = now, categories, tz
         self.terms: list[str] = []
         self.phrases: list[str] = []
+        self.prefixes: list[str] = []
         self.ids: list[str] = []
         self.requesters: list[str] = []
         self.assignees: list[str] = []
@@ -220,6 +236,7 @@ class _Builder:
         return SearchQuery(
             terms=tuple(self.terms),
             phrases=tuple(self.phrases),
+            prefixes=tuple(self.prefixes),
             ids=tuple(self.ids),
             statuses=frozenset(self.statuses),
             priorities=frozenset(self.priorities),
@@ -241,6 +258,13 @@ class _Builder:
     def word(self, word: str) -> None:
         if _BARE_ID.fullmatch(word):
             _append(self.ids, word.upper())
+        elif word.endswith("*") and (word[:-1].isalnum() or word == "*"):
+            self.prefix(word)
+        elif word.endswith("*") and word.count("*") == 1 and not set(word) & (_SYNTAX - {"*"}):
+            raise InvalidInput(
+                f"{_show(word)}: a prefix search takes letters and digits only before the *, e.g. log*; "
+                "put the word in quotes to search for it as text"
+            )
         elif word in _OPERATORS:
             raise InvalidInput(
                 f"{word} is not supported: every word must match. To search for the word, write it in lower case"
@@ -257,6 +281,14 @@ class _Builder:
         else:
             _append(self.terms, word.lower())
 
+    def prefix(self, word: str) -> None:
+        stem = word[:-1].lower()
+        if len(stem) < _PREFIX_MIN:
+            raise InvalidInput(
+                f"{_show(word)}: a prefix needs at least {_PREFIX_MIN} letters or digits before the *, e.g. log*"
+            )
+        _append(self.prefixes, stem)
+
     def phrase(self, text: str) -> None:
         phrase = " ".join(text.split()).lower()
         if not phrase:
@@ -272,12 +304,18 @@ class _Builder:
                 f"unknown field {_show(token.name + ':')}; use one of {', '.join(f + ':' for f in FIELDS)} "
                 "or put the text in quotes to search for it"
             )
+        dates = name in ("created", "closed")
+        if dates and (len(token.values) > 1 or name in self.dates):
+            raise InvalidInput(f"{name}: takes one date or range, e.g. {_EXAMPLES[name]}")
+        if len(token.values) > 1 and token.values[-1] == "" and "" not in token.values[:-1]:
+            raise InvalidInput(
+                f"{_show(token.source)} ends with a comma; list the values without spaces, "
+                f"e.g. {_LIST_EXAMPLES[name]}, or remove the comma"
+            )
         if "" in token.values:
             problem = "needs a value" if len(token.values) == 1 else "has an empty value in its list"
             raise InvalidInput(f"{name}: {problem}; write it without spaces, e.g. {_EXAMPLES[name]}")
-        if name in ("created", "closed"):
-            if len(token.values) > 1 or name in self.dates:
-                raise InvalidInput(f"{name}: takes one date or range, e.g. {_EXAMPLES[name]}")
+        if dates:
             self.dates[name] = self.date_range(name, token.values[0])
         else:
             for value in token.values:
@@ -324,7 +362,10 @@ class _Builder:
         if relative := _RELATIVE.fullmatch(text):
             if int(relative[1]) == 0:
                 raise InvalidInput(f"{name}: {text} is an empty period; count from 1, e.g. {name}:7d")
-            return self.now.astimezone(UTC) - int(relative[1]) * _UNITS[relative[2]], None
+            count, unit = int(relative[1]), relative[2]
+            if unit == "y":
+                return _years_before(self.now.astimezone(self.tz), count).astimezone(UTC), None
+            return self.now.astimezone(UTC) - count * _UNITS[unit], None
         return self.point(name, text)
 
     def point(self, name: str, text: str) -> tuple[datetime, datetime]:
@@ -343,7 +384,7 @@ class _Builder:
         else:
             raise InvalidInput(
                 f"{name}: {_show(text)} is not a date; write YYYY-MM-DD, a range A..B, >=A, <B, "
-                "today, yesterday, or 24h / 7d / 2w for the last hours, days or weeks"
+                "today, yesterday, or 24h / 7d / 2w / 1y for the last hours, days, weeks or years"
             )
         return _day_start(day, self.tz), _day_start(day + timedelta(days=1), self.tz)
 
@@ -368,6 +409,13 @@ def _format_point(moment: datetime, tz: tzinfo, *, end: bool) -> str:
 
 def _quote(value: str) -> str:
     return f'"{value}"' if any(char.isspace() or char in ',"' for char in value) else value
+
+
+def _years_before(moment: datetime, years: int) -> datetime:
+    """The same local date and time ``years`` earlier (29 February becomes the 28th in a common year)."""
+    year = moment.year - years
+    day = 28 if (moment.month, moment.day) == (2, 29) and not calendar.isleap(year) else moment.day
+    return moment.replace(year=year, day=day)
 
 
 def _day_start(day: date, tz: tzinfo) -> datetime:

@@ -45,6 +45,10 @@ def _not_null(column: str) -> dict[str, Any]:
 WAITING = text("status <> 'Closed'")
 
 RATING_ROWS = text("field = 'rating'")  # history rows that record a rating (partial index, migration 0004)
+def _status_is(status: str) -> dict[str, Any]:
+    condition = text(f"status = '{status}'")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
 
 ID = String(12)
 PLATFORM = String(16)
@@ -84,7 +88,7 @@ tickets = Table(
     Index(None, "sla_due_at"),
     Index(None, "requester_platform", "requester_id", "status"),
     Index(None, "assignee_id", "status"),
-    Index(None, "created_at"),
+    Index(None, "created_at", "pk"),  # index-only scans of a created: range's keys (fulltext.key_range_statement)
     Index(None, "closed_at"),
     # Search by person (requester:/assignee: match an id, a name or an email, case-insensitively). Columns
     # that are mostly NULL get partial indexes: SQLite's statistics would otherwise count the NULLs and make
@@ -106,6 +110,9 @@ tickets = Table(
     ),  # fmt: skip
     # The oldest waiting tickets (digest, statistics), without walking past the closed ones (migration 0004).
     Index("ix_tickets_waiting_created_at", "created_at", sqlite_where=WAITING, postgresql_where=WAITING),
+    # Newest-first walks over open or pending tickets (search with status:open and words, see fulltext.py).
+    Index("ix_tickets_open_pk", "pk", "priority", "category", **_status_is("Open")),
+    Index("ix_tickets_pending_pk", "pk", "priority", "category", **_status_is("Pending")),
 )
 
 messages = Table(

@@ -23,7 +23,7 @@ TZ = ZoneInfo("Europe/Berlin")
 TICKETS, SPAN_DAYS = 12_000, 240  # 50 a day: one day is 1/240 of the table
 TARGETS = {Priority.LOW: 48, Priority.MEDIUM: 24, Priority.HIGH: 4, Priority.URGENT: 1}
 EXPECTED_INDEXES = {
-    "ix_tickets_created_at",
+    "ix_tickets_created_at_pk",
     "ix_tickets_closed_at",
     "ix_tickets_first_response_at",
     "ix_tickets_sla_due_at",

@@ -45,3 +45,57 @@ async def test_every_declared_index_exists(engine) -> None:  # type: ignore[no-u
             found = await conn.run_sync(names)
     declared = {ix.name for table in metadata.tables.values() for ix in table.indexes}
     assert declared <= found, declared - found
+
+
+async def test_migration_0004_rebuilds_the_search_index_with_stems(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A database indexed before stemming finds word forms after the upgrade, with notes still staff-only."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from core.desk import Desk
+    from core.model import Actor
+    from core.storage.database import SqlDatabase
+    from core.storage.engine import build_engine
+    from core.storage.migrate import upgrade
+    from core.storage.tables import messages, tickets
+    from tests.conftest import PG_URL
+
+    url = str(PG_URL) if backend == "postgres" else f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    engine = build_engine(url)
+    try:
+        if backend == "postgres":
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine, "0002")
+        now = datetime(2026, 11, 20, tzinfo=UTC)
+        ann = {"requester_platform": "discord", "requester_id": "111", "requester_name": "Ann"}
+        async with engine.begin() as conn:  # rows as the desk wrote them before 0004
+            await conn.execute(tickets.insert(), [
+                {"pk": 1, "id": "TKT-B3X9C", "subject": "Logins fail", "category": "Technical", "priority": "High",
+                 "status": "Open", "created_at": now, "updated_at": now, **ann},
+            ])  # fmt: skip
+            await conn.execute(messages.insert(), [
+                {"ticket_id": "TKT-B3X9C", "author_platform": "discord", "author_id": "111", "role": "requester",
+                 "body": body, "internal": internal, "attachments": [], "created_at": now}
+                for body, internal in (("Dashboards crashed", False), ("refunded already", True))
+            ])  # fmt: skip
+            if backend == "postgres":
+                await conn.execute(text(
+                    "INSERT INTO ticket_search VALUES (1, setweight(to_tsvector('simple', 'Logins fail'), 'A')"
+                    " || to_tsvector('simple', 'Dashboards crashed'), to_tsvector('simple', 'refunded already'))"
+                ))  # fmt: skip
+            else:
+                await conn.execute(text(
+                    "INSERT INTO ticket_search (rowid, subject, body, notes)"
+                    " VALUES (1, 'Logins fail', 'Dashboards crashed', 'refunded already')"
+                ))  # fmt: skip
+        await upgrade(engine)
+        desk = Desk(db=SqlDatabase(engine))
+        staff = Actor(platform="slack", user_id="S1", name="Sam", is_staff=True)
+        for query in ("login", "dashboard crash", "log*", '"dashboard crashes"', "refund"):
+            assert [t.id for t in (await desk.search(query=query, actor=staff)).items] == ["TKT-B3X9C"], query
+        assert (await desk.search(query="refund", actor=Actor(platform="discord", user_id="111"))).total == 0
+    finally:
+        await engine.dispose()

@@ -56,6 +56,9 @@ EXAMPLES: list[tuple[str, SearchQuery]] = [
         SearchQuery(terms=("can't", "e-mail", "v2.1", "500-error", "help!", "at&t")),
     ),
     ("error Error ERROR", SearchQuery(terms=("error",))),
+    ("log* Error LOG* pass2*", SearchQuery(terms=("error",), prefixes=("log", "pass2"))),
+    ("Grü* 東京*", SearchQuery(prefixes=("grü", "東京"))),
+    ('"log*"', SearchQuery(phrases=("log*",))),
     ("Grüße ĞÜŞ 東京 ß", SearchQuery(terms=("grüße", "ğüş", "東京", "ß"))),
     ("TKT-B3X9C tkt-c4d5f", SearchQuery(ids=("TKT-B3X9C", "TKT-C4D5F"))),
     ("b3x9c crypt", SearchQuery(terms=("b3x9c", "crypt"))),  # only the TKT- form of a bare word is an id
@@ -81,6 +84,8 @@ EXAMPLES: list[tuple[str, SearchQuery]] = [
     ("created:7d", SearchQuery(created=DateRange(utc(2026, 11, 19, 15, 30), None))),
     ("created:24H", SearchQuery(created=DateRange(utc(2026, 11, 25, 15, 30), None))),
     ("created:2w", SearchQuery(created=DateRange(utc(2026, 11, 12, 15, 30), None))),
+    ("created:1y", SearchQuery(created=DateRange(utc(2025, 11, 26, 15, 30), None))),
+    ("closed:3Y", SearchQuery(closed=DateRange(utc(2023, 11, 26, 15, 30), None))),
     ("created:today", SearchQuery(created=days((2026, 11, 26), (2026, 11, 26)))),
     ("closed:yesterday", SearchQuery(closed=days((2026, 11, 25), (2026, 11, 25)))),
     ("created:yesterday..today", SearchQuery(created=days((2026, 11, 25), (2026, 11, 26)))),
@@ -106,6 +111,14 @@ def test_empty_query_is_empty() -> None:
     assert not parse("created:7d").is_empty()
 
 
+def test_years_are_calendar_years_in_the_callers_zone() -> None:
+    leap_day = datetime(2028, 2, 29, 12, tzinfo=UTC)
+    assert parse_query("created:1y", now=leap_day).created == DateRange(utc(2027, 2, 28, 12), None)
+    assert parse_query("created:4y", now=leap_day).created == DateRange(utc(2024, 2, 29, 12), None)
+    summer = datetime(2026, 7, 1, 10, tzinfo=UTC)  # 12:00 in Berlin (CEST); a year before is 12:00 CEST too
+    assert parse_query("closed:1y", now=summer, tz=BERLIN).closed == DateRange(utc(2025, 7, 1, 10), None)
+
+
 def test_dates_are_whole_days_in_the_callers_zone() -> None:
     query = parse("created:2026-11-01 closed:2026-10-25", tz=BERLIN)
     assert query.created == DateRange(utc(2026, 10, 31, 23), utc(2026, 11, 1, 23))
@@ -125,10 +138,10 @@ def test_instants_without_offset_are_local_time() -> None:
 def test_format_query_is_canonical() -> None:
     query = parse(
         'Closed:2026-11-03 "Ann" tkt-b3x9c assignee:none,"Bo Li" category:billing,technical '
-        "priority:urgent,low status:closed,open login"
+        "priority:urgent,low status:closed,open Log* login"
     )
     assert format_query(query) == (
-        'login "ann" TKT-B3X9C status:open,closed priority:low,urgent category:Billing,Technical '
+        'login "ann" log* TKT-B3X9C status:open,closed priority:low,urgent category:Billing,Technical '
         'assignee:none,"Bo Li" closed:2026-11-03'
     )
     assert format_query(parse("created:7d")) == "created:2026-11-19T15:30:00Z.."
@@ -149,9 +162,18 @@ ERRORS = [
     ("status:", "status: needs a value; write it without spaces, e.g. status:open"),
     ('status:""', "status: needs a value"),
     (
-        "priority:high, urgent",
-        "priority: has an empty value in its list; write it without spaces, e.g. priority:high,urgent",
+        "status:open,",
+        "'status:open,' ends with a comma; list the values without spaces, e.g. status:open,pending, "
+        "or remove the comma",
     ),
+    (
+        "priority:high, urgent",
+        "'priority:high,' ends with a comma; list the values without spaces, e.g. priority:high,urgent",
+    ),
+    ('requester:"Ann Lee",', "ends with a comma; list the values without spaces, e.g. requester:ann,bob"),
+    ("status:,open", "status: has an empty value in its list; write it without spaces, e.g. status:open"),
+    ("status:open,,closed", "status: has an empty value in its list"),
+    ("created:7d,", "created: takes one date or range"),
     ("status:solved", "unknown status 'solved'; choose one of Open, Pending, Closed"),
     ("priority:critical", "unknown priority 'critical'; choose one of Low, Medium, High, Urgent"),
     ("category:sales", "unknown category 'sales'; choose one of Technical, Billing, General, Feature Request, Q&A"),
@@ -167,12 +189,15 @@ ERRORS = [
     ("created:2026-11-01T25:00Z", "is not a valid date"),
     ("created:9999-12-31", "is out of range"),
     ("created:999999w", "is out of range"),
+    ("created:2000y", "is out of range"),
+    ("created:999999y", "created: '999999y' is not a valid date, or it is out of range"),
+    ("created:0y", "created: 0y is an empty period; count from 1, e.g. created:7d"),
     ("created:1850-01-01", "created: '1850-01-01' is out of range; use dates from 1900 to 2999"),
     ("closed:<0001-01-01T00:00Z", "is out of range"),
     (
         "created:last-week",
         "created: 'last-week' is not a date; write YYYY-MM-DD, a range A..B, >=A, <B, today, yesterday, "
-        "or 24h / 7d / 2w for the last hours, days or weeks",
+        "or 24h / 7d / 2w / 1y for the last hours, days, weeks or years",
     ),
     ("created:7d..", "created: '7d' is not a date"),
     ("created:>=", "created: '' is not a date"),
@@ -181,9 +206,18 @@ ERRORS = [
     ("created:2026-11-01 created:2026-11-02", "created: takes one date or range, e.g. created:2026-11-01..2026-11-26"),
     ("created:2026-11-01,2026-11-02", "created: takes one date or range"),
     (
-        "error*",
-        "'error*' contains *, which search does not understand; "
+        "err*or",
+        "'err*or' contains *, which search does not understand; "
         "put the word in quotes to search for it as text, or remove it",
+    ),
+    ("error**", "'error**' contains *,"),
+    ("*error", "'*error' contains *,"),
+    ("l*", "'l*': a prefix needs at least 2 letters or digits before the *, e.g. log*"),
+    ("*", "'*': a prefix needs at least 2 letters or digits"),
+    (
+        "e-mail*",
+        "'e-mail*': a prefix search takes letters and digits only before the *, e.g. log*; "
+        "put the word in quotes to search for it as text",
     ),
     ("(login", "'(login' contains (,"),
     ("NEAR(a", "contains (,"),
@@ -260,6 +294,10 @@ FRAGMENTS = [
     "T09:30Z",
     "7d",
     "0h",
+    "1y",
+    "y",
+    "log*",
+    "*",
     "today",
     "OR",
     "\u201c",
@@ -307,6 +345,9 @@ people = st.one_of(
     .map(lambda v: " ".join(v.split()))
     .filter(lambda v: v != "" and (v.lower() not in ("me", "none") or v in ("me", "none"))),
 )
+prefixes = st.text(st.characters(categories=("Ll", "Lo", "Nd")), min_size=2, max_size=6).filter(
+    lambda p: p == p.lower() and p.isalnum() and not re.fullmatch(rf"tkt-[{ALPHABET}]{{5}}", p + "*", re.IGNORECASE)
+)
 ids = st.text(alphabet=ALPHABET, min_size=5, max_size=5).map(lambda s: "TKT-" + s)
 
 
@@ -334,6 +375,7 @@ def queries(draw: st.DrawFn) -> tuple[SearchQuery, tzinfo]:
     query = SearchQuery(
         terms=draw(unique(words)),
         phrases=draw(unique(phrases)),
+        prefixes=draw(unique(prefixes)),
         ids=draw(unique(ids)),
         statuses=draw(st.frozensets(st.sampled_from(Status))),
         priorities=draw(st.frozensets(st.sampled_from(Priority))),
