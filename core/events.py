@@ -14,6 +14,7 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from core.model import Actor, Priority, Role, Status
@@ -119,13 +120,53 @@ class TicketRated(Event):
         return "rating", str(self.old) if self.old is not None else None, str(self.rating)
 
 
+@dataclass(frozen=True)
+class SlaWarning(Event):
+    """The response is due soon (``TICKETBOT_SLA__WARN_AT`` of the target has passed); staff are told."""
+
+    name: ClassVar[str] = "sla_warning"
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class SlaBreached(Event):
+    """The response target passed with the requester still waiting. ``repeat`` 0 is the breach itself; 1, 2…
+    the reminders, at most one per target period while still breached."""
+
+    name: ClassVar[str] = "sla_breached"
+    due_at: datetime
+    repeat: int = 0
+
+
+@dataclass(frozen=True)
+class StaleReminder(Event):
+    """A Pending ticket has had no answer from the requester for ``TICKETBOT_STALE__REMIND_AFTER``."""
+
+    name: ClassVar[str] = "stale_reminder"
+    pending_since: datetime
+    closes_at: datetime | None = None
+
+
+DIGEST_KEY = "digest"
+"""The ``ticket_id`` of digest events: the outbox orders events per key, and a digest is about no ticket."""
+
+
+@dataclass(frozen=True)
+class DigestDue(Event):
+    """The daily digest for ``day`` (ISO date in the digest's time zone) is due in every configured channel."""
+
+    name: ClassVar[str] = "digest_due"
+    day: str
+
+
 TicketUpdated = PriorityChanged | CategoryChanged | AssigneeChanged
 """The field changes a card shows (``isinstance(event, TicketUpdated)`` works on the union)."""
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
-        TicketOpened, MessageAdded, StatusChanged, PriorityChanged, CategoryChanged, AssigneeChanged, TicketRated
+        TicketOpened, MessageAdded, StatusChanged, PriorityChanged, CategoryChanged, AssigneeChanged, TicketRated,
+        SlaWarning, SlaBreached, StaleReminder, DigestDue,
     )
 }  # fmt: skip
 
@@ -142,6 +183,8 @@ def _person(actor: Actor | None) -> str | None:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Actor):
@@ -157,6 +200,8 @@ def _decode(hint: Any, value: Any) -> Any:
         hint = options[0] if len(options) == 1 else None
     if hint is Actor:
         return Actor(**value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     return value
