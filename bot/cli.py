@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -86,6 +87,7 @@ class Failure(Exception):
 
 
 # ------------------------------------------------------------------------------------------ plumbing
+@functools.cache
 def _settings() -> Settings:
     try:
         settings = load_settings()
@@ -225,10 +227,7 @@ def _page_offset(page: int, size: int) -> int:
 
 
 def _timezone() -> str | None:
-    try:
-        return load_settings().timezone
-    except SettingsError:
-        return None
+    return _settings().timezone
 
 
 # ------------------------------------------------------------------------------------------ tickets

@@ -73,9 +73,9 @@ from core.model import (
 )
 from core.ports import Clock, Database, SystemClock
 from core.queries import Queries
-from core.search import SearchQuery, parse_query
 
 if TYPE_CHECKING:
+    from core.search import SearchQuery
     from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -411,6 +411,8 @@ class Desk:
     async def _search(self, cmd: Search, actor: Actor) -> Page:
         """The query language of ``core.search``; requesters search only their own tickets."""
         _check_page(cmd.limit, cmd.offset)
+        from core.search import parse_query  # the query language, loaded by the first search
+
         parsed = _resolve_me(parse_query(cmd.query, now=self.clock.now(), categories=self.categories), actor)
         requester = None if actor.is_staff else actor
 

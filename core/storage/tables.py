@@ -45,6 +45,8 @@ def _not_null(column: str) -> dict[str, Any]:
 WAITING = text("status <> 'Closed'")
 
 RATING_ROWS = text("field = 'rating'")  # history rows that record a rating (partial index, migration 0004)
+
+
 def _status_is(status: str) -> dict[str, Any]:
     condition = text(f"status = '{status}'")
     return {"sqlite_where": condition, "postgresql_where": condition}

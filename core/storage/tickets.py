@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
@@ -18,8 +17,12 @@ COUNT_CAP = 10_000  # list totals are counted up to here ("10,000+"): a count mu
 
 
 def upsertable_insert(dialect_name: str, table: Any) -> Any:
-    """An INSERT that can say ``ON CONFLICT …`` on either database."""
-    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    """An INSERT that can say ``ON CONFLICT …`` on either database (each dialect imported only when used)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 @functools.cache

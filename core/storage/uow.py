@@ -3,18 +3,24 @@
 Transactions are synchronous functions: ``await database.write(lambda uow: …)`` runs the whole function on
 one connection inside one transaction (see ``core.storage.database``). Store methods are plain ``def``s over a
 sync SQLAlchemy ``Connection``: nothing inside a transaction awaits, so a transaction can run in one driver
-call and never interleaves with another task's work on the same connection.
+call and never interleaves with another task's work on the same connection. Stores are built on first use
+(a CLI call that reads one ticket never loads the search machinery).
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Connection
 
-from core.storage.aggregates import StatsStore
-from core.storage.deliveries import DeliveryStore
-from core.storage.fulltext import SearchStore
-from core.storage.queue import OutboxStore
 from core.storage.tickets import TicketStore
+
+if TYPE_CHECKING:
+    from core.storage.aggregates import StatsStore
+    from core.storage.deliveries import DeliveryStore
+    from core.storage.fulltext import SearchStore
+    from core.storage.queue import OutboxStore
 
 
 class UnitOfWork:
@@ -23,10 +29,30 @@ class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.tickets = TicketStore(conn)
-        self.stats = StatsStore(conn)
-        self.search = SearchStore(conn)
-        self.outbox = OutboxStore(conn)
-        self.deliveries = DeliveryStore(conn)
+
+    @cached_property
+    def stats(self) -> StatsStore:
+        from core.storage.aggregates import StatsStore
+
+        return StatsStore(self.conn)
+
+    @cached_property
+    def search(self) -> SearchStore:
+        from core.storage.fulltext import SearchStore
+
+        return SearchStore(self.conn)
+
+    @cached_property
+    def outbox(self) -> OutboxStore:
+        from core.storage.queue import OutboxStore
+
+        return OutboxStore(self.conn)
+
+    @cached_property
+    def deliveries(self) -> DeliveryStore:
+        from core.storage.deliveries import DeliveryStore
+
+        return DeliveryStore(self.conn)
 
     @property
     def dialect(self) -> str:
