@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.model import Priority, Ticket
+from core.render import duration
 from core.sla import first_instant
 from core.stats import Stats
 
@@ -171,20 +172,6 @@ def attainment_text(count: SlaCount) -> str:
     return f"{math.floor(count.attainment * 100)}% ({count.met:,} of {count.decided:,} met)"
 
 
-def duration_words(delta: timedelta) -> str:
-    """A duration in words, two units at most, rounded down: ``45 s``, ``12 min``, ``2 h 10 min``, ``3 d 4 h``."""
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    days, rest = divmod(seconds // 60, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
-
-
 def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
     """The digest as neutral plain text with light Markdown (``-`` lists, ticket ids as code).
 
@@ -203,13 +190,13 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
         f"{d.pending_now:,} pending",
         "Average first response: "
         + (
-            f"{duration_words(d.avg_first_response)} over {_count(d.first_responses, 'first response')}"
+            f"{duration(d.avg_first_response)} over {_count(d.first_responses, 'first response')}"
             if d.avg_first_response is not None
             else "no first responses given"
         ),
         "Average resolution: "
         + (
-            f"{duration_words(d.avg_resolution)} over {_count(d.closed, 'closed ticket')}"
+            f"{duration(d.avg_resolution)} over {_count(d.closed, 'closed ticket')}"
             if d.avg_resolution is not None
             else "no tickets closed"
         ),
@@ -234,7 +221,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
     if d.oldest_open:
         lines.append(f"Oldest waiting tickets ({len(d.oldest_open)}):")
         for t in d.oldest_open:
-            age = duration_words(d.generated_at - t.created_at)
+            age = duration(d.generated_at - t.created_at)
             lines.append(
                 f"- `{t.id}` {t.status.value} · {t.priority.value} · {_subject(t, escape)} — "
                 f"waiting {age}, opened {_moment(t.created_at, d, always_date=True)}"

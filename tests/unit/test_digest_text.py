@@ -18,10 +18,10 @@ from core.digest import (
     day_bounds,
     digest_day,
     digest_text,
-    duration_words,
     series_days,
 )
 from core.model import Actor, Priority, Status, Ticket
+from core.render import duration
 from core.stats import Stats
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -115,7 +115,7 @@ def test_day_bounds_on_clock_change_days(zone: str, day: date, start: datetime, 
     ],
 )
 def test_durations_in_words(delta: timedelta, words: str) -> None:
-    assert duration_words(delta) == words
+    assert duration(delta) == words
 
 
 def test_text_shows_every_figure_with_its_label() -> None:

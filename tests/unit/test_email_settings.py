@@ -6,15 +6,7 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("TICKETBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_email_is_off_by_default() -> None:

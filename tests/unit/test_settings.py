@@ -8,15 +8,7 @@ from bot.bootstrap import sla_policy
 from bot.settings import SettingsError, load_settings
 from core.model import Priority
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("TICKETBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)  # no stray .env
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_defaults_need_no_configuration() -> None:
