@@ -191,3 +191,26 @@ def test_surrogates_from_argv_are_repaired_not_a_crash(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["subject"] == "caf\ufffd"
+
+
+def test_ctrl_c_stops_the_console_at_once_without_enter(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
+    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "console"], env=env, cwd=tmp_path, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "ticketbot console" in proc.stdout.readline()  # it is waiting for a line now
+        time.sleep(0.3)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)  # no Enter, stdin still open
+        proc.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
