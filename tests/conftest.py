@@ -28,7 +28,14 @@ from tests.fakes.clock import FakeClock
 
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
 TABLES = (
-    "deliveries", "outbox", "idempotency_keys", "links", "history", "messages", "ticket_search", "ticket_stats",
+    "deliveries",
+    "outbox",
+    "idempotency_keys",
+    "links",
+    "history",
+    "messages",
+    "ticket_search",
+    "ticket_stats",
     "tickets",
 )
 

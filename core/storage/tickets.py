@@ -19,10 +19,12 @@ COUNT_CAP = 10_000  # list totals are counted up to here ("10,000+"): a count mu
 def upsertable_insert(dialect_name: str, table: Any) -> Any:
     """An INSERT that can say ``ON CONFLICT …`` on either database (each dialect imported only when used)."""
     if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 @functools.cache
