@@ -131,9 +131,20 @@ def test_every_chat_action_has_a_command(cli) -> None:  # type: ignore[no-untype
     assert [m["author"]["is_staff"] for m in shown["messages"]] == [True, True]
 
 
-def test_lists_page_and_say_how_many(cli) -> None:  # type: ignore[no-untyped-def]
-    for n in range(25):
-        cli("ticket", "create", "--user", f"u{n}", "--subject", f"ticket number {n}")
+def test_lists_page_and_say_how_many(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.bootstrap import open_runtime
+    from bot.settings import load_settings
+    from core.model import Actor
+
+    async def fill() -> None:  # 25 tickets in one process (25 CLI calls would only test start-up 25 times)
+        runtime = await open_runtime(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"))
+        for n in range(25):
+            await runtime.desk.create_ticket(subject=f"ticket number {n}", requester=Actor("api", f"u{n}"))
+        await runtime.close()
+
+    asyncio.run(fill())
     first = cli("ticket", "list").stdout.splitlines()
     assert first[0] == "showing 1–20 of 25 · next page: --page 2" and len(first) == 21
     second = cli("ticket", "list", "--page", "2").stdout.splitlines()
