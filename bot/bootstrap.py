@@ -10,8 +10,9 @@ import signal
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,10 +22,12 @@ from core.lifecycle import Rules
 from core.model import Priority
 from core.outbox import Dispatcher
 from core.ports import Clock, Database, Notifier, SystemClock
+from core.scheduler import Scheduler
 from core.sla import BusinessHours, SlaPolicy
 from core.storage.database import SqlDatabase
 from core.storage.engine import build_engine, is_sqlite
 from core.storage.migrate import current_revision, head_revision, is_current, upgrade
+from core.timers import DigestPlan
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,19 @@ log = logging.getLogger(__name__)
 def sla_policy(settings: Settings) -> SlaPolicy:
     """The SLA policy from ``TICKETBOT_SLA__*`` (validated when the settings were read)."""
     hours = BusinessHours.parse(settings.sla.business_hours) if settings.sla.business_hours else None
-    return SlaPolicy(targets={p: settings.sla.target(p) for p in Priority}, hours=hours)
+    targets = {p: settings.sla.target(p) for p in Priority}
+    return SlaPolicy(targets=targets, hours=hours, warn_fraction=settings.sla.warn_at)
+
+
+def digest_plan(settings: Settings) -> DigestPlan:
+    """When and where the digest goes: a channel per platform that is switched on and names one."""
+    channels = {}
+    if settings.slack.enabled and settings.digest.slack_channel:
+        channels["slack"] = settings.digest.slack_channel
+    if settings.discord.enabled and settings.digest.discord_channel_id:
+        channels["discord"] = str(settings.digest.discord_channel_id)
+    hour, minute = (int(part) for part in settings.digest.time.split(":"))
+    return DigestPlan(time(hour, minute), ZoneInfo(settings.digest.timezone), channels)
 
 
 def build_desk(settings: Settings, db: Database, *, clock: Clock | None = None, **kwargs: Any) -> Desk:
@@ -40,11 +55,14 @@ def build_desk(settings: Settings, db: Database, *, clock: Clock | None = None, 
         sla=sla_policy(settings),
         reopen_window=timedelta(days=settings.reopen_window_days),
         pending_on_staff_reply=settings.pending_on_staff_reply,
+        stale_remind_after=settings.stale.remind_after,
+        stale_close_after=settings.stale.close_after,
     )
     kwargs.setdefault("max_open_per_user", settings.open_limit)
     # Outbox consumers come from the configuration, not from what this process runs: a ticket opened by
     # `ticketbot ticket create` must still reach the Slack and Discord adapters of the running service.
     kwargs.setdefault("consumers", consumers_configured(settings))
+    kwargs.setdefault("digest", digest_plan(settings))
     return Desk(db=db, clock=clock or SystemClock(), categories=tuple(settings.categories), rules=rules, **kwargs)
 
 
@@ -73,6 +91,8 @@ class Runtime:
     notifiers: list[Notifier] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     dispatcher_task: asyncio.Task[None] | None = None
+    scheduler: Scheduler | None = None
+    scheduler_task: asyncio.Task[None] | None = None
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -85,10 +105,18 @@ class Runtime:
             self.desk.consumers.append(notifier.name)
 
     def start_dispatcher(self) -> Dispatcher:
-        self.dispatcher = Dispatcher(self.db, self.notifiers, clock=self.desk.clock)
+        self.dispatcher = Dispatcher(
+            self.db, self.notifiers, clock=self.desk.clock, dead_after=self.settings.outbox.dead_after
+        )
         self.desk.on_commit.append(self.dispatcher.wake)
         self.dispatcher_task = asyncio.create_task(self.dispatcher.run(self.stop), name="outbox")
         return self.dispatcher
+
+    def start_scheduler(self) -> Scheduler:
+        """The timers' loop (SLA reminders, stale tickets, the digest): its events leave through the dispatcher."""
+        self.scheduler = Scheduler(self.desk)
+        self.scheduler_task = asyncio.create_task(self.scheduler.run(self.stop), name="scheduler")
+        return self.scheduler
 
     def run_in_background(self, name: str, work: Any) -> None:
         """Run an adapter's main coroutine; if it ends by itself (a bad token…), stop ticketbot and say why."""
@@ -106,8 +134,14 @@ class Runtime:
         self.background.append(task)
 
     async def close(self) -> None:
-        """Shut down in order: finish the delivery round in flight, close adapters, release the database."""
+        """Shut down in order: finish the scheduler's tick and the delivery round in flight (what the tick fired
+        is delivered now or by the next start), close adapters, release the database."""
         self.stop.set()
+        if self.scheduler_task is not None:
+            try:
+                await asyncio.wait_for(self.scheduler_task, timeout=15)
+            except TimeoutError:
+                log.warning("the scheduler's tick did not finish in time; its timers stay due")
         if self.dispatcher_task is not None:
             try:
                 await asyncio.wait_for(self.dispatcher_task, timeout=15)
@@ -221,4 +255,5 @@ async def start_adapters(runtime: Runtime) -> None:
     runtime.web_url = web.url
     log.info("web server on %s (/healthz%s)", web.url, ", /slack/events" if slack_handler else "")
     runtime.start_dispatcher()
+    runtime.start_scheduler()
     gc.freeze()  # start-up garbage is permanent: keep full collections from stalling the loop under load

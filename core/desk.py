@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core import lifecycle, stats
+from core import lifecycle, stats, timers
 from core.commands import (
     OPEN_STATUSES,
     AddNote,
@@ -51,7 +51,7 @@ from core.commands import (
 )
 from core.delivery import Deliveries
 from core.errors import InvalidInput, InvalidTransition, LimitReached, NotFound, NotPermitted
-from core.events import Event, MessageAdded, TicketOpened
+from core.events import DigestDue, Event, MessageAdded
 from core.ids import TicketIdGenerator, normalize_ticket_id
 from core.lifecycle import Rules
 from core.model import (
@@ -73,6 +73,7 @@ from core.model import (
 )
 from core.ports import Clock, Database, SystemClock
 from core.queries import Queries
+from core.timers import DigestPlan, TimerKind
 
 if TYPE_CHECKING:
     from core.search import SearchQuery
@@ -101,6 +102,7 @@ class Desk:
     rules: Rules = field(default_factory=Rules)
     max_open_per_user: int | None = None
     consumers: list[str] = field(default_factory=list)  # outbox consumers, one row per event each
+    digest: DigestPlan | None = None  # when and where the daily digest goes (None: no digest)
     on_commit: list[Callable[[], None]] = field(default_factory=list)  # e.g. wake the outbox dispatcher
     queries: Queries = field(init=False)
     deliveries: Deliveries = field(init=False)
@@ -202,7 +204,8 @@ class Desk:
         uow.search.index_ticket(pk, ticket.subject, body)
         uow.stats.add(stats.difference(None, ticket))
         uow.tickets.add_history([Change(ticket.id, "status", None, Status.OPEN.value, who, ticket.created_at)])
-        events: list[Event] = [TicketOpened(ticket.id, who)]
+        uow.timers.apply(ticket.id, timers.reschedule(None, ticket, ticket.created_at, self.rules), ticket.created_at)
+        events: list[Event] = [timers.opened(ticket, who, self.rules.sla)]
         uow.outbox.add(events, self.consumers, ticket.created_at)
         return events
 
@@ -362,15 +365,112 @@ class Desk:
             raise NotFound(f"ticket {tid} not found")
         return found
 
-    def _persist(self, uow: UnitOfWork, before: Ticket, after: Ticket, events: list[Event], now: datetime) -> None:
-        """Write the ticket, the history lines its events describe, the statistics delta and the events."""
+    def _persist(
+        self, uow: UnitOfWork, before: Ticket, after: Ticket, events: list[Event], now: datetime,
+        *, deltas: dict[stats.Key, stats.Vector] | None = None,
+    ) -> None:  # fmt: skip
+        """Write the ticket, the history lines its events describe, the statistics delta, its timers and the events.
+
+        ``deltas`` collects the statistics delta instead of writing it (the scheduler's tick writes the sum of its
+        tickets' deltas once, in key order). Locks are taken in one order everywhere: the ticket, then the
+        statistics rows, then its timers — so concurrent changes and ticks never deadlock.
+        """
         uow.tickets.update(after)
         lines = [(e, e.history_line()) for e in events]
         uow.tickets.add_history([Change(after.id, *line, e.actor, now) for e, line in lines if line is not None])
         delta = stats.difference(before, after)
-        if delta:
+        if deltas is not None:
+            stats.accumulate(deltas, delta)
+        elif delta:
             uow.stats.add(delta)
+        change = timers.reschedule(before, after, now, self.rules)
+        if change:
+            uow.timers.apply(after.id, change, now)
         uow.outbox.add(events, self.consumers, now)
+
+    # ------------------------------------------------------------------ time (the scheduler's work)
+    async def fire_timers(self, limit: int = 100) -> int:
+        """Turn due timers into events (``core.timers``): SLA warnings and breaches (the breach marks the ticket),
+        stale reminders and auto-closes, the digest. One transaction: the timers taken are deleted with the
+        events written, so each fires exactly once. Returns how many timers were taken."""
+        now = self.clock.now()
+
+        def tx(uow: UnitOfWork) -> int:
+            taken = uow.timers.claim_due(now, limit)
+            due: dict[str, tuple[Ticket, list[timers.Timer]]] = {}
+            for timer, _, ticket in taken:
+                due.setdefault(ticket.id, (ticket, []))[1].append(timer)
+            deltas: dict[stats.Key, stats.Vector] = {}
+            for before, ticket_timers in due.values():
+                after, events, then = before.copy(), [], []
+                for timer in ticket_timers:
+                    closes_at = None
+                    if timer.kind is TimerKind.STALE_REMIND:
+                        closes_at = uow.timers.due_of(before.id, TimerKind.STALE_CLOSE)
+                    firing = timers.fire(timer, after, now, self.rules, closes_at=closes_at)
+                    events += firing.events
+                    then += firing.then
+                if after != before:
+                    self._persist(uow, before, after, events, now, deltas=deltas)
+                else:
+                    uow.outbox.add(events, self.consumers, now)
+                uow.timers.add(then, now)
+            if deltas:
+                uow.stats.add(deltas)
+            return len(taken) + self._fire_digest(uow, now)
+
+        fired: int = await self.db.write(tx)
+        if fired:
+            for callback in self.on_commit:
+                callback()
+        return fired
+
+    def _fire_digest(self, uow: UnitOfWork, now: datetime) -> int:
+        taken = uow.timers.claim_digest(now)
+        if taken and self.digest is not None:
+            day = self.digest.day_of(taken[-1].due_at)
+            for consumer, event in self.digest.events(day).items():
+                uow.outbox.add([event], [consumer], now)
+            uow.timers.add([self.digest.timer(now)], now)
+            log.info("digest for %s due in %s", day, ", ".join(self.digest.channels) or "no channel")
+        return len(taken)
+
+    async def schedule_digest(self) -> datetime | None:
+        """Make sure the next digest is scheduled (at start-up; firing one schedules the next): returns when it
+        posts. Replicas starting together agree on one row; a digest missed while nothing ran stays due and
+        posts now; a changed posting time replaces the pending one."""
+        plan = self.digest
+        if plan is None or not plan.channels:
+            return None
+        now = self.clock.now()
+
+        def tx(uow: UnitOfWork) -> datetime:
+            pending = uow.timers.digest_timers()
+            if any(t.due_at <= now for t in pending):
+                return min(t.due_at for t in pending)
+            want = plan.timer(now)
+            uow.timers.remove(t.id for t in pending if t.due_at != want.due_at and t.id is not None)
+            uow.timers.add([want], now)
+            return want.due_at
+
+        at: datetime = await self.db.write(tx)
+        return at
+
+    async def queue_digest(self) -> list[DigestDue]:
+        """Queue the digest of the last complete day for every digest channel now (``ticketbot digest --now``),
+        even when that day's digest was posted already."""
+        plan = self.digest
+        if plan is None or not plan.channels:
+            raise InvalidInput("no digest channel is configured")
+        now = self.clock.now()
+        queued = plan.events(plan.day_of(now), on_demand=True)
+
+        def tx(uow: UnitOfWork) -> None:
+            for consumer, event in queued.items():
+                uow.outbox.add([event], [consumer], now)
+
+        await self._write(tx)
+        return list(queued.values())
 
     # ------------------------------------------------------------------ reading
     async def _show(self, cmd: ShowTicket, actor: Actor) -> Shown:

@@ -153,11 +153,12 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return first_instant(day, time(0), tz), first_instant(day + timedelta(days=1), time(0), tz)
 
 
-def series_days(now: datetime, tz: ZoneInfo, days: int = DAYS) -> list[DayFigures]:
-    """The ``days`` empty local days ending with the digest's day, oldest first."""
+def series_days(now: datetime, tz: ZoneInfo, days: int = DAYS, *, day: date | None = None) -> list[DayFigures]:
+    """The ``days`` empty local days ending with the digest's day (``day``, or the last complete one before
+    ``now``), oldest first."""
     if days < 1:
         raise ValueError("a digest covers at least one day")
-    last = digest_day(now, tz)
+    last = day if day is not None else digest_day(now, tz)
     out = []
     for back in range(days - 1, -1, -1):
         day = last - timedelta(days=back)

@@ -14,7 +14,7 @@ import types
 import typing
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from core.model import Actor, Priority, Role, Status
@@ -44,7 +44,15 @@ class Event:
 
 @dataclass(frozen=True)
 class TicketOpened(Event):
+    """A new ticket. The acknowledgement the requester is owed comes with it (``core.render.acknowledgement``):
+    the response ``target`` of its ``priority`` and, when it opened outside business hours, when the response
+    clock starts (``clock_starts``, to be shown in ``hours_zone``, the business hours' time zone)."""
+
     name: ClassVar[str] = "ticket_opened"
+    priority: Priority | None = None
+    target: timedelta | None = None
+    clock_starts: datetime | None = None
+    hours_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,10 +161,23 @@ DIGEST_KEY = "digest"
 
 @dataclass(frozen=True)
 class DigestDue(Event):
-    """The daily digest for ``day`` (ISO date in the digest's time zone) is due in every configured channel."""
+    """The daily digest for ``day`` (ISO date in the digest's time zone) is due in ``channel``.
+
+    The scheduler writes one per consumer with a digest channel (Slack's ``TICKETBOT_DIGEST__SLACK_CHANNEL``,
+    Discord's ``__DISCORD_CHANNEL_ID``). A notifier posts it with ``desk.deliveries.once(event.once_key,
+    f"digest:{channel}", …)``: once per day and channel across replicas and restarts. ``on_demand`` (``ticketbot
+    digest --now``) posts again even when the day's digest was posted already.
+    """
 
     name: ClassVar[str] = "digest_due"
     day: str
+    channel: str | None = None
+    on_demand: bool = False
+    zone: str = "UTC"  # the digest's time zone (``TICKETBOT_DIGEST__TIMEZONE``): its days are local days
+
+    @property
+    def once_key(self) -> str:
+        return f"digest:{self.day}:{self.event_id}" if self.on_demand else f"digest:{self.day}"
 
 
 TicketUpdated = PriorityChanged | CategoryChanged | AssigneeChanged
@@ -185,6 +206,8 @@ def _person(actor: Actor | None) -> str | None:
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Actor):
@@ -202,6 +225,8 @@ def _decode(hint: Any, value: Any) -> Any:
         return Actor(**value)
     if hint is datetime:
         return datetime.fromisoformat(value)
+    if hint is timedelta:
+        return timedelta(seconds=value)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     return value

@@ -28,9 +28,14 @@ from core.sla import SlaPolicy
 
 @dataclass(frozen=True)
 class Rules:
+    """``stale_remind_after`` / ``stale_close_after``: a Pending ticket with no answer from the requester gets one
+    reminder / is closed this long after it became Pending (None: never; see ``core.timers``)."""
+
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     reopen_window: timedelta = timedelta(days=7)
     pending_on_staff_reply: bool = True
+    stale_remind_after: timedelta | None = timedelta(days=3)
+    stale_close_after: timedelta | None = timedelta(days=7)
 
 
 def _status(
@@ -96,9 +101,14 @@ def requester_message(ticket: Ticket, now: datetime, rules: Rules, actor: Actor)
 
 
 def staff_reply(ticket: Ticket, now: datetime, rules: Rules, actor: Actor) -> list[Event]:
-    """A public reply from support: records the first response, judges the SLA, stops the clock."""
+    """A public reply from support: records the first response, judges the SLA, stops the clock.
+
+    The bot's own messages (an acknowledgement, a notice) are no response: the requester still waits on a person.
+    """
     if ticket.status is Status.CLOSED:
         raise InvalidTransition(f"{ticket.id} is closed; reopen it before replying")
+    if actor.is_bot:
+        return []
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     if ticket.sla_due_at is not None and now > ticket.sla_due_at:

@@ -134,6 +134,11 @@ class Actor:
             return self.display
         return f"{self.display} ({PLATFORM_NAMES.get(self.platform, self.platform)})"
 
+    @property
+    def is_bot(self) -> bool:
+        """ticketbot itself (``Actor.system()``): what it says or does is never a person's response."""
+        return self.platform == "system"
+
     def same_person(self, other: Actor | None) -> bool:
         return other is not None and (self.platform, self.user_id) == (other.platform, other.user_id)
 

@@ -3,12 +3,19 @@
 Each consumer (notifier) runs on its own, so a slow or failing platform never delays another. Rows are
 claimed with a lease (and ``SKIP LOCKED`` on PostgreSQL) so several replicas share the work and each row is
 delivered by one of them; a crash mid-delivery only means the lease expires and the row is tried again.
+
+Backoff doubles per attempt up to 5 minutes, with jitter (so rows that failed together, in one outage, are not
+all retried in the same instant). A row whose delivery has failed for ``dead_after`` (from its first failure;
+``RetryLater`` postpones, it is not a failure) becomes a dead letter: kept with its last error, no longer
+retried, and no longer holding back its ticket's later events — ``ticketbot outbox list --dead`` shows it and
+``ticketbot outbox retry`` puts it back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -23,9 +30,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s … capped at 5 minutes."""
-    return timedelta(seconds=min(300, 2**attempts))
+MAX_BACKOFF = 300.0
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """About 1 s, 2 s, 4 s … capped at 5 minutes: each between half and all of that ("equal jitter")."""
+    ceiling = min(MAX_BACKOFF, 2.0 ** min(attempts, 16))
+    return timedelta(seconds=ceiling * (0.5 + 0.5 * (rng or random).random()))
 
 
 class Dispatcher:
@@ -39,8 +50,12 @@ class Dispatcher:
         batch: int = 100,
         concurrency: int = 8,
         poll_interval: float = 1.0,
+        dead_after: timedelta = timedelta(hours=24),
+        rng: random.Random | None = None,
     ) -> None:
         self.db = db
+        self.dead_after = dead_after
+        self.rng = rng or random.Random()
         self.notifiers = {n.name: n for n in notifiers}
         self.clock = clock or SystemClock()
         self.lease = lease
@@ -114,18 +129,29 @@ class Dispatcher:
             await self._retry(row, timedelta(seconds=exc.delay), str(exc))
             return False
         except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            now = self.clock.now()
+            if row.first_failed_at is not None and now - row.first_failed_at >= self.dead_after:
+                log.error(
+                    "delivery of %s (outbox row %d) to %s has failed since %s: kept as a dead letter "
+                    "(`ticketbot outbox retry %d` puts it back): %s",
+                    row.event, row.id, notifier.name, row.first_failed_at.isoformat(), row.id, error,
+                    extra={"ticket_id": row.ticket_id},
+                )  # fmt: skip
+                await self.db.write(lambda uow: uow.outbox.bury(row.id, now, error))
+                return True  # the ticket's later events no longer wait for it
             log.warning(
                 "delivery of %s to %s failed (attempt %d), will retry",
                 row.event, notifier.name, row.attempts + 1, exc_info=True, extra={"ticket_id": row.ticket_id},
             )  # fmt: skip
-            await self._retry(row, backoff(row.attempts), f"{type(exc).__name__}: {exc}")
+            await self._retry(row, backoff(row.attempts, self.rng), error, failed=True)
             return False
         await self.db.write(lambda uow: uow.outbox.done(row.id))
         return True
 
-    async def _retry(self, row: OutboxRow, delay: timedelta, error: str) -> None:
-        at = self.clock.now() + delay
-        await self.db.write(lambda uow: uow.outbox.retry(row.id, at, error))
+    async def _retry(self, row: OutboxRow, delay: timedelta, error: str, *, failed: bool = False) -> None:
+        now = self.clock.now()
+        await self.db.write(lambda uow: uow.outbox.retry(row.id, now + delay, error, failed_at=now if failed else None))
 
     async def _release(self, rows: Sequence[OutboxRow]) -> None:
         if not rows:

@@ -6,15 +6,18 @@ a person's request — a person's reads go through ``Desk.execute`` (``ShowTicke
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from core.errors import NotFound
+from core.events import DigestDue
 from core.ids import normalize_ticket_id
 from core.model import Link, Message, Role, Ticket
 from core.ports import Database
 
 if TYPE_CHECKING:
+    from core.digest import Digest
     from core.storage.uow import UnitOfWork
 
 
@@ -59,6 +62,12 @@ class Queries:
             return found[1] if found else None
 
         return await self.db.read(read)
+
+    async def digest(self, due: DigestDue, *, now: datetime) -> Digest:
+        """The digest a ``DigestDue`` asks for: its day in its time zone, the backlog as of ``now``; all figures
+        from one snapshot. Render it with ``core.digest.digest_text`` and ``core.chart.render_chart``."""
+        day, tz = date.fromisoformat(due.day), ZoneInfo(due.zone)
+        return await self.db.read(lambda uow: uow.digest(now=now, tz=tz, day=day), snapshot=True)
 
     async def due_tickets(self, *, before: datetime, limit: int = 100) -> list[Ticket]:
         """Tickets whose SLA response is due before ``before``, soonest first (one indexed range scan)."""

@@ -148,6 +148,10 @@ class BusinessHours:
                 remaining -= closing - opening
             day += _DAY
 
+    def next_opening(self, moment: datetime) -> datetime:
+        """Return ``moment`` when it lies inside the hours, else the instant they next open."""
+        return self.add(moment, _TINY) - _TINY
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Return the business time between two instants (zero when ``end <= start``).
 
@@ -230,6 +234,17 @@ class SlaPolicy:
     def warning_at(self, waiting_since: datetime, priority: Priority) -> datetime:
         """Return when the warning is due: at ``warn_fraction`` of the target (UTC)."""
         return self._after(waiting_since, self.target(priority) * self.warn_fraction)
+
+    def clock_start(self, at: datetime) -> datetime:
+        """Return when a clock started at ``at`` begins to count: at once, or when business hours next open."""
+        return self.hours.next_opening(at) if self.hours is not None else _utc(at)
+
+    def reminder_after(self, due_at: datetime, priority: Priority, moment: datetime) -> tuple[int, datetime]:
+        """The first breach reminder after ``moment``: ``(n, at)`` where ``at`` is ``n`` target periods (of SLA
+        time) past ``due_at``. Reminders missed while nothing ran are skipped, never sent in a burst."""
+        target = self.target(priority)
+        n = self.elapsed(due_at, moment) // target + 1
+        return n, self._after(due_at, target * n)
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Return the SLA time between two instants: business time, or wall time without hours."""

@@ -48,6 +48,14 @@ def difference(before: Ticket | None, after: Ticket | None) -> dict[Key, Vector]
     return {k: {n: v for n, v in row.items() if v} for k, row in out.items() if any(row.values())}
 
 
+def accumulate(total: dict[Key, Vector], delta: dict[Key, Vector]) -> None:
+    """Add ``delta`` into ``total`` (a transaction that changes many tickets writes their sum once)."""
+    for key, vec in delta.items():
+        row = total.setdefault(key, {})
+        for name, value in vec.items():
+            row[name] = row.get(name, 0) + value
+
+
 @dataclass(frozen=True)
 class StatRow:
     category: str

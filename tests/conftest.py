@@ -28,6 +28,7 @@ from tests.fakes.clock import FakeClock
 
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
 TABLES = (
+    "timers",
     "deliveries",
     "outbox",
     "idempotency_keys",

@@ -24,6 +24,7 @@ async def run_terminal(runtime: Any, *, actor: Any = None) -> None:
     await runtime.desk.db.write(lambda uow: uow.outbox.discard(notifier.name))
     runtime.add_notifier(notifier)
     runtime.start_dispatcher()
+    runtime.start_scheduler()
     print(INTRO.format(who=session._who_short()), flush=True)
 
     async def flush_notes() -> None:  # what others did appears between prompts, like a chat

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,9 +63,11 @@ def load_digest(
     days: int = DAYS,
     oldest: int = OLDEST,
     breaches: int = BREACHES_SHOWN,
+    day: date | None = None,
 ) -> Digest:
-    """Build the digest for ``now`` in ``tz``: the last complete local day, and ``days`` days up to it."""
-    empty = series_days(now, tz, days)
+    """Build the digest for ``now`` in ``tz``: the last complete local day (or ``day``, e.g. a digest posted
+    late), and ``days`` days up to it; the backlog as of ``now``."""
+    empty = series_days(now, tz, days, day=day)
     bounds = _bounds(empty)
     opened = _per_day(conn.execute(_count_per_day("created_at", days), bounds))
     closed = _per_day(conn.execute(_count_per_day("closed_at", days), bounds))

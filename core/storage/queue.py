@@ -2,7 +2,9 @@
 
 Rows are written in the transaction that made the change, so a crash can only delay a notification.
 A dispatcher claims due rows by pushing their ``available_at`` into the future (PostgreSQL: under
-``FOR UPDATE SKIP LOCKED``, so replicas never take the same row); a delivered row is deleted.
+``FOR UPDATE SKIP LOCKED``, so replicas never take the same row); a delivered row is deleted. A row that kept
+failing is kept as a dead letter (``dead_at``): never claimed, and no longer holding back its ticket's later
+events, until an operator puts it back (``revive``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from core.events import Event
-from core.storage.tables import outbox
+from core.storage.tables import LIVE, outbox
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,18 @@ class OutboxRow:
     ticket_id: str
     payload: dict[str, Any]
     attempts: int
+    first_failed_at: datetime | None = None
+    created_at: datetime | None = None
+    available_at: datetime | None = None
+    last_error: str | None = None
+    dead_at: datetime | None = None
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        r.id, r.consumer, r.event, r.ticket_id, r.payload, r.attempts, r.first_failed_at, r.created_at,
+        r.available_at, r.last_error, r.dead_at,
+    )  # fmt: skip
 
 
 class OutboxStore:
@@ -58,12 +72,13 @@ class OutboxStore:
                 earlier.c.consumer == outbox.c.consumer,
                 earlier.c.ticket_id == outbox.c.ticket_id,
                 earlier.c.id < outbox.c.id,
+                earlier.c.dead_at.is_(None),
             )
             .exists()
         )
-        stmt = (  # a ticket's events go out in order: a row waits while an earlier one is undelivered
+        stmt = (  # a ticket's events go out in order: a row waits while an earlier live one is undelivered
             select(outbox)
-            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now, ~blocked)
+            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now, LIVE, ~blocked)
             .order_by(outbox.c.id)
             .limit(limit)
         )
@@ -74,7 +89,7 @@ class OutboxStore:
             return []
         ids = [r.id for r in rows]
         self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(available_at=now + lease))
-        return [OutboxRow(r.id, r.consumer, r.event, r.ticket_id, r.payload, r.attempts) for r in rows]
+        return [_row(r) for r in rows]
 
     def done(self, row_id: int) -> None:
         self.conn.execute(delete(outbox).where(outbox.c.id == row_id))
@@ -83,18 +98,44 @@ class OutboxStore:
         """Give claimed rows back untried (their ticket's earlier event is not delivered yet)."""
         self.conn.execute(update(outbox).where(outbox.c.id.in_(list(row_ids))).values(available_at=at))
 
-    def retry(self, row_id: int, at: datetime, error: str) -> None:
+    def retry(self, row_id: int, at: datetime, error: str, *, failed_at: datetime | None = None) -> None:
+        """Try the row again at ``at``. ``failed_at``: the attempt failed (not merely postponed) — the first
+        failure starts the dead-letter clock."""
+        values: dict[str, Any] = {"available_at": at, "attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
+        if failed_at is not None:
+            values["first_failed_at"] = func.coalesce(outbox.c.first_failed_at, failed_at)
+        self.conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+    def bury(self, row_id: int, at: datetime, error: str) -> None:
+        """Keep the row as a dead letter: no more attempts until it is revived."""
         self.conn.execute(
             update(outbox)
             .where(outbox.c.id == row_id)
-            .values(available_at=at, attempts=outbox.c.attempts + 1, last_error=error[:2000])
+            .values(dead_at=at, attempts=outbox.c.attempts + 1, last_error=error[:2000])
         )
+
+    def revive(self, row_ids: Sequence[int] | None, at: datetime) -> list[int]:
+        """Put rows back for delivery now, as new (``None``: every dead letter); returns the ids put back."""
+        stmt = update(outbox).values(dead_at=None, first_failed_at=None, attempts=0, available_at=at)
+        stmt = stmt.where(outbox.c.dead_at.is_not(None)) if row_ids is None else stmt.where(outbox.c.id.in_(row_ids))
+        return sorted(r.id for r in self.conn.execute(stmt.returning(outbox.c.id)))
+
+    def listing(self, *, dead: bool, limit: int, offset: int = 0) -> tuple[list[OutboxRow], int]:
+        """The backlog (live rows, next due first) or the dead letters (latest first), and how many there are."""
+        where: Any = outbox.c.dead_at.is_not(None) if dead else LIVE
+        order: tuple[Any, ...] = (
+            (outbox.c.dead_at.desc(), outbox.c.id.desc()) if dead else (outbox.c.available_at, outbox.c.id)
+        )
+        rows = self.conn.execute(select(outbox).where(where).order_by(*order).limit(limit).offset(offset))
+        total = int(self.conn.execute(select(func.count()).select_from(outbox).where(where)).scalar_one())
+        return [_row(r) for r in rows], total
 
     def discard(self, consumer: str) -> None:
         """Drop a consumer's undelivered rows (a console session's notifications outlive it for nobody)."""
         self.conn.execute(delete(outbox).where(outbox.c.consumer == consumer))
 
     def pending(self, consumer: str | None = None) -> int:
+        """Rows not delivered yet, dead letters included."""
         stmt = select(func.count()).select_from(outbox)
         if consumer:
             stmt = stmt.where(outbox.c.consumer == consumer)

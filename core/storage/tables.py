@@ -45,6 +45,7 @@ def _not_null(column: str) -> dict[str, Any]:
 WAITING = text("status <> 'Closed'")
 
 RATING_ROWS = text("field = 'rating'")  # history rows that record a rating (partial index, migration 0004)
+LIVE = text("dead_at IS NULL")  # outbox rows still being delivered (partial index, migration 0006)
 
 
 def _status_is(status: str) -> dict[str, Any]:
@@ -185,8 +186,31 @@ outbox = Table(
     Column("available_at", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
-    Index(None, "consumer", "available_at"),
+    Column("first_failed_at", UtcDateTime),  # when delivery first failed (dead letters count from here)
+    Column("dead_at", UtcDateTime),  # a dead letter: no longer retried until `ticketbot outbox retry`
+    # What the dispatcher claims: the live rows only (a pile of dead letters never slows a claim), migration 0006.
+    Index("ix_outbox_live_consumer_available_at", "consumer", "available_at", sqlite_where=LIVE, postgresql_where=LIVE),
     Index(None, "consumer", "ticket_id", "id"),
+    Index("ix_outbox_dead_at", "dead_at", **_not_null("dead_at")),
+)
+
+# Timers (core.timers): one row per thing that happens because time passed — an SLA warning or breach, a stale
+# reminder or auto-close of a ticket, the daily digest (ticket_id "digest"). A row is created and deleted in the
+# transaction of the change that causes or cancels it, and deleted in the transaction that turns it into events:
+# a row that exists is pending, so a restart loses none and fires none twice (migration 0006).
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("ticket_id", ID, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("since", UtcDateTime),  # when the measured clock started (SLA: waiting_since; stale: pending since)
+    Column("repeat", Integer, nullable=False, server_default="0"),  # SLA breach reminders: 0 the breach, 1, 2…
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "due_at"),
+    # a ticket's timers (cancelled with a change); one digest per instant even when replicas start together
+    UniqueConstraint("ticket_id", "kind", "due_at"),
 )
 
 # One row per non-idempotent platform step (core.delivery): claimed with a lease, kept with its result once

@@ -9,18 +9,22 @@ call and never interleaves with another task's work on the same connection. Stor
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
 from core.storage.tickets import TicketStore
 
 if TYPE_CHECKING:
+    from core.digest import Digest
     from core.storage.aggregates import StatsStore
     from core.storage.deliveries import DeliveryStore
     from core.storage.fulltext import SearchStore
     from core.storage.queue import OutboxStore
+    from core.storage.timers import TimerStore
 
 
 class UnitOfWork:
@@ -53,6 +57,18 @@ class UnitOfWork:
         from core.storage.deliveries import DeliveryStore
 
         return DeliveryStore(self.conn)
+
+    @cached_property
+    def timers(self) -> TimerStore:
+        from core.storage.timers import TimerStore
+
+        return TimerStore(self.conn)
+
+    def digest(self, *, now: datetime, tz: ZoneInfo, day: date | None = None) -> Digest:
+        """The daily digest (``core.digest``), from indexed ranges and the aggregates."""
+        from core.storage.digest import load_digest
+
+        return load_digest(self.conn, now=now, tz=tz, day=day)
 
     @property
     def dialect(self) -> str:
