@@ -405,8 +405,9 @@ class Desk:
                 after, events, then = before.copy(), [], []
                 for timer in ticket_timers:
                     closes_at = None
-                    if timer.kind is TimerKind.STALE_REMIND:
-                        closes_at = uow.timers.due_of(before.id, TimerKind.STALE_CLOSE)
+                    if timer.kind is TimerKind.STALE_REMIND:  # the close taken in this tick too, or still pending
+                        closing = [t.due_at for t in ticket_timers if t.kind is TimerKind.STALE_CLOSE]
+                        closes_at = min(closing) if closing else uow.timers.due_of(before.id, TimerKind.STALE_CLOSE)
                     firing = timers.fire(timer, after, now, self.rules, closes_at=closes_at)
                     events += firing.events
                     then += firing.then

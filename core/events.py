@@ -45,8 +45,8 @@ class Event:
 @dataclass(frozen=True)
 class TicketOpened(Event):
     """A new ticket. The acknowledgement the requester is owed comes with it (``core.render.acknowledgement``):
-    the response ``target`` of its ``priority`` and, when it opened outside business hours, when the response
-    clock starts (``clock_starts``, to be shown in ``hours_zone``, the business hours' time zone)."""
+    the response ``target`` of its ``priority``; with business hours (their time zone: ``hours_zone``) the target
+    counts support hours only, and ``clock_starts`` says when it starts if the ticket came in outside them."""
 
     name: ClassVar[str] = "ticket_opened"
     priority: Priority | None = None

@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from core.commands import Changed, Posted
-from core.events import AssigneeChanged, CategoryChanged, PriorityChanged, StatusChanged, TicketRated
+from core.events import (
+    AssigneeChanged,
+    CategoryChanged,
+    PriorityChanged,
+    StatusChanged,
+    TicketOpened,
+    TicketRated,
+)
 from core.model import PLATFORM_NAMES, Actor, Attachment, Message, Role, Status, Ticket, repair
 
 ROLE_NAMES = {Role.REQUESTER: "requester", Role.STAFF: "support", Role.SYSTEM: "system"}
@@ -98,6 +105,24 @@ def sla_state(ticket: Ticket, now: datetime) -> str:
     if now > ticket.sla_due_at:
         return f"overdue by {duration(now - ticket.sla_due_at)}"
     return f"due in {duration(ticket.sla_due_at - now)}"
+
+
+def acknowledgement(opened: TicketOpened) -> str | None:
+    """What the requester is told when their ticket opens: ``We usually answer High tickets within 4 h.`` and,
+    outside business hours, when the clock starts. None for an event that carries no target (written by 0.1)."""
+    if opened.priority is None or opened.target is None:
+        return None
+    text = f"We usually answer {opened.priority.value} tickets within {duration(opened.target)}"
+    if opened.hours_zone is None:
+        return text + "."
+    text += " of support hours."
+    if opened.clock_starts is not None:
+        local = opened.clock_starts.astimezone(zone(opened.hours_zone))
+        text += (
+            f" Support is closed now: the clock starts {local:%A} {local.day} {local:%B} at {local:%H:%M}"
+            f" ({opened.hours_zone})."
+        )
+    return text
 
 
 def sla_overdue(ticket: Ticket, now: datetime) -> bool:

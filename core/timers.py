@@ -170,11 +170,9 @@ def opened(ticket: Ticket, who: Actor, policy: SlaPolicy) -> TicketOpened:
     """The ``TicketOpened`` event with what the requester is told: the target, and when the clock starts if the
     ticket came in outside business hours."""
     starts = policy.clock_start(ticket.created_at)
-    late = starts > ticket.created_at and policy.hours is not None
-    return TicketOpened(
-        ticket.id, who, ticket.priority, policy.target(ticket.priority),
-        starts if late else None, policy.hours.tz.key if late and policy.hours else None,
-    )  # fmt: skip
+    zone = policy.hours.tz.key if policy.hours is not None else None
+    late = starts if starts > ticket.created_at else None
+    return TicketOpened(ticket.id, who, ticket.priority, policy.target(ticket.priority), late, zone)
 
 
 # ------------------------------------------------------------------------------------------ digest

@@ -16,11 +16,15 @@ from core.commands import Changed, Command, History, ListTickets, OpenTicket, Pa
 from core.desk import Desk
 from core.errors import TicketError
 from core.events import (
+    DIGEST_KEY,
     AssigneeChanged,
     CategoryChanged,
     Event,
     MessageAdded,
     PriorityChanged,
+    SlaBreached,
+    SlaWarning,
+    StaleReminder,
     StatusChanged,
     TicketOpened,
     TicketRated,
@@ -153,6 +157,9 @@ class ConsoleSession:
             words = render.change_words(result)
             if isinstance(command, OpenTicket):
                 thread = await self.desk.queries.thread(result.ticket.id, include_internal=self.actor.is_staff)
+                opened = next((e for e in result.events if isinstance(e, TicketOpened)), None)
+                promise = render.acknowledgement(opened) if opened is not None else None
+                words += f" {promise}" if promise else ""
                 return words + "\n" + texts.ticket_detail(result.ticket, thread, now, self.timezone)
             return words
         if isinstance(result, Shown):
@@ -185,8 +192,8 @@ class ConsoleNotifier:
 
     async def notify(self, event: Event) -> None:
         me = self.session.actor
-        if event.actor.same_person(me):
-            return
+        if event.actor.same_person(me) or event.ticket_id == DIGEST_KEY:
+            return  # (the digest goes to the chat platforms' channels)
         ticket = await self.session.desk.queries.find_ticket(event.ticket_id)
         if ticket is None or not (me.is_staff or ticket.is_requester(me)):
             return
@@ -214,4 +221,17 @@ class ConsoleNotifier:
             return f"✏ {tid} assignee: {render.person(event.old)} → {render.person(event.new)} ({who})"
         if isinstance(event, TicketRated):
             return f"⭐ {tid} rated {event.rating}/5 by {who}" if me.is_staff else None
+        if isinstance(event, SlaWarning):
+            return (
+                f"⏰ {tid} needs a response: due {render.when(event.due_at, self.session.timezone)}"
+                if me.is_staff
+                else None
+            )
+        if isinstance(event, SlaBreached):
+            again = f" (reminder {event.repeat})" if event.repeat else ""
+            late = render.duration(self.session.desk.clock.now() - event.due_at)
+            return f"🚨 {tid} is overdue by {late}{again}: no response yet" if me.is_staff else None
+        if isinstance(event, StaleReminder):
+            closes = f"; it closes {render.when(event.closes_at, self.session.timezone)}" if event.closes_at else ""
+            return f"⏳ {tid} is waiting for your answer{closes}" if not me.is_staff else None
         return None

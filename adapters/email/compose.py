@@ -73,9 +73,14 @@ def event_message_id(ticket_id: str, event_id: str, domain: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- notices
-def ticket_created(ticket: Ticket, *, description: Message | None, sender: Sender, now: datetime) -> EmailMessage:
-    """We got your request: the acknowledgement that starts the mail thread."""
-    return _mail(ticket, "created", sender, now, message_id=None, description=description)
+def ticket_created(
+    ticket: Ticket, *, description: Message | None, sender: Sender, now: datetime, acknowledgement: str | None = None
+) -> EmailMessage:
+    """We got your request: the acknowledgement that starts the mail thread (``acknowledgement``: when we usually
+    answer, from ``core.render.acknowledgement``)."""
+    return _mail(
+        ticket, "created", sender, now, message_id=None, description=description, acknowledgement=acknowledgement
+    )
 
 
 def staff_reply(ticket: Ticket, message: Message, *, event_id: str, sender: Sender, now: datetime) -> EmailMessage:

@@ -1,12 +1,14 @@
 """The ``email`` outbox consumer: tells the requester by mail what happened to their ticket.
 
-- ``TicketOpened``: the acknowledgement (category, priority, their first message); it starts the thread.
+- ``TicketOpened``: the acknowledgement (category, priority, the response target, their first message); it
+  starts the thread.
 - ``MessageAdded``: a public staff reply, or a system message meant for the requester. Never an internal
   note, never the requester's own message, never the close note (the closed mail carries the reason).
 - ``StatusChanged``: closed (with its reason, whoever closed it); reopened, Pending or Open again when
   someone other than the requester did it — except the Pending that a staff reply causes
   (``StatusChanged.by_message``: the reply mail already says so).
-- Anything else (priority, category, assignee, rating): no mail.
+- ``StaleReminder``: the ticket waits on their answer (and when it closes by itself).
+- Anything else (priority, category, assignee, rating, SLA alerts for staff, the digest): no mail.
 
 A requester without a usable address gets nothing. A failed send raises, so the dispatcher retries the event
 with backoff; a retried mail has the same ``Message-ID`` (see ``compose``).
@@ -22,7 +24,8 @@ from adapters.email import compose
 from adapters.email.compose import Sender
 from adapters.email.sender import SmtpSender
 from adapters.email.settings import SmtpSettings
-from core.events import Event, MessageAdded, StatusChanged, TicketOpened
+from core import render
+from core.events import Event, MessageAdded, StaleReminder, StatusChanged, TicketOpened
 from core.model import Role, Status, Ticket
 from core.ports import Clock, SystemClock
 from core.queries import Queries
@@ -57,6 +60,10 @@ class EmailNotifier:
             await self._message_added(event)
         elif isinstance(event, StatusChanged):
             await self._status_changed(event)
+        elif isinstance(event, StaleReminder):
+            await self.send_stale_reminder(
+                event.ticket_id, event_id=event.event_id, waiting_since=event.pending_since, closes_at=event.closes_at
+            )
 
     async def send_stale_reminder(
         self, ticket_id: str, *, event_id: str, waiting_since: datetime | None, closes_at: datetime | None
@@ -78,7 +85,10 @@ class EmailNotifier:
             return
         public = await self.queries.thread(ticket.id, include_internal=False)
         first = next((m for m in public if m.role is Role.REQUESTER and not m.internal), None)
-        mail = compose.ticket_created(ticket, description=first, sender=self.identity, now=self.clock.now())
+        mail = compose.ticket_created(
+            ticket, description=first, sender=self.identity, now=self.clock.now(),
+            acknowledgement=render.acknowledgement(event),
+        )  # fmt: skip
         await self._send(ticket, mail, "ticket created")
 
     async def _message_added(self, event: MessageAdded) -> None:
