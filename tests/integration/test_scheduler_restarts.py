@@ -184,7 +184,7 @@ async def test_digest_now_queues_one_more_digest_per_channel(db_url: str, clock:
         queued = await run.desk.queue_digest()
         await run.tick()
     scheduled, on_demand = [e for e in run.recorders[0].events if isinstance(e, DigestDue)]
-    assert queued == [on_demand] and on_demand.on_demand and not scheduled.on_demand
+    assert list(queued.values()) == [on_demand] and on_demand.on_demand and not scheduled.on_demand
     assert scheduled.day == on_demand.day == "2026-11-30"
     assert scheduled.once_key == "digest:2026-11-30" and on_demand.once_key != scheduled.once_key
     assert run.recorders[1].events == []  # no Discord digest channel: no Discord digest
