@@ -365,28 +365,34 @@ class Desk:
             raise NotFound(f"ticket {tid} not found")
         return found
 
-    def _persist(
-        self, uow: UnitOfWork, before: Ticket, after: Ticket, events: list[Event], now: datetime,
-        *, deltas: dict[stats.Key, stats.Vector] | None = None,
-    ) -> None:  # fmt: skip
-        """Write the ticket, the history lines its events describe, the statistics delta, its timers and the events.
+    def _persist(self, uow: UnitOfWork, before: Ticket, after: Ticket, events: list[Event], now: datetime) -> None:
+        """Write one change: see ``_persist_all``."""
+        self._persist_all(uow, [(before, after, events)], now)
 
-        ``deltas`` collects the statistics delta instead of writing it (the scheduler's tick writes the sum of its
-        tickets' deltas once, in key order). Locks are taken in one order everywhere: the ticket, then the
-        statistics rows, then its timers — so concurrent changes and ticks never deadlock.
+    def _persist_all(
+        self, uow: UnitOfWork, changes: Sequence[tuple[Ticket, Ticket, list[Event]]], now: datetime
+    ) -> None:
+        """Write changed tickets, the history lines their events describe, the statistics delta, their timers and
+        the events — one statement per kind however many tickets (the scheduler's tick changes many at once).
+
+        Locks are taken in one order everywhere: the tickets, then the statistics rows (in key order), then the
+        tickets' timers — so concurrent changes and ticks never deadlock.
         """
-        uow.tickets.update(after)
-        lines = [(e, e.history_line()) for e in events]
-        uow.tickets.add_history([Change(after.id, *line, e.actor, now) for e, line in lines if line is not None])
-        delta = stats.difference(before, after)
-        if deltas is not None:
-            stats.accumulate(deltas, delta)
-        elif delta:
-            uow.stats.add(delta)
-        change = timers.reschedule(before, after, now, self.rules)
-        if change:
-            uow.timers.apply(after.id, change, now)
-        uow.outbox.add(events, self.consumers, now)
+        uow.tickets.update_changed([(before, after) for before, after, _ in changes])
+        uow.tickets.add_history(
+            [Change(after.id, *line, e.actor, now) for _, after, events in changes for e in events
+             if (line := e.history_line()) is not None]
+        )  # fmt: skip
+        deltas: dict[stats.Key, stats.Vector] = {}
+        for before, after, _ in changes:
+            stats.accumulate(deltas, stats.difference(before, after))
+        if any(any(v for v in vec.values()) for vec in deltas.values()):
+            uow.stats.add(deltas)
+        for before, after, _ in changes:
+            change = timers.reschedule(before, after, now, self.rules)
+            if change:
+                uow.timers.apply(after.id, change, now)
+        uow.outbox.add([e for _, _, events in changes for e in events], self.consumers, now)
 
     # ------------------------------------------------------------------ time (the scheduler's work)
     async def fire_timers(self, limit: int = 100) -> int:
@@ -400,9 +406,10 @@ class Desk:
             due: dict[str, tuple[Ticket, list[timers.Timer]]] = {}
             for timer, _, ticket in taken:
                 due.setdefault(ticket.id, (ticket, []))[1].append(timer)
-            deltas: dict[stats.Key, stats.Vector] = {}
+            changes: list[tuple[Ticket, Ticket, list[Event]]] = []
+            then: list[timers.Timer] = []
             for before, ticket_timers in due.values():
-                after, events, then = before.copy(), [], []
+                after, events = before.copy(), []
                 for timer in ticket_timers:
                     closes_at = None
                     if timer.kind is TimerKind.STALE_REMIND:  # the close taken in this tick too, or still pending
@@ -411,13 +418,9 @@ class Desk:
                     firing = timers.fire(timer, after, now, self.rules, closes_at=closes_at)
                     events += firing.events
                     then += firing.then
-                if after != before:
-                    self._persist(uow, before, after, events, now, deltas=deltas)
-                else:
-                    uow.outbox.add(events, self.consumers, now)
-                uow.timers.add(then, now)
-            if deltas:
-                uow.stats.add(deltas)
+                changes.append((before, after, events))
+            self._persist_all(uow, changes, now)  # a breach marks its ticket; a stale close closes it
+            uow.timers.add(then, now)
             return len(taken) + self._fire_digest(uow, now)
 
         fired: int = await self.db.write(tx)
@@ -457,7 +460,7 @@ class Desk:
         at: datetime = await self.db.write(tx)
         return at
 
-    async def queue_digest(self) -> list[DigestDue]:
+    async def queue_digest(self) -> dict[str, DigestDue]:
         """Queue the digest of the last complete day for every digest channel now (``ticketbot digest --now``),
         even when that day's digest was posted already."""
         plan = self.digest
@@ -471,7 +474,7 @@ class Desk:
                 uow.outbox.add([event], [consumer], now)
 
         await self._write(tx)
-        return list(queued.values())
+        return queued  # by consumer
 
     # ------------------------------------------------------------------ reading
     async def _show(self, cmd: ShowTicket, actor: Actor) -> Shown:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text, update
+from sqlalchemy import and_, bindparam, case, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
@@ -37,6 +37,19 @@ def _insert_ticket(dialect_name: str) -> Any:
 
 
 _INSERT_MESSAGE = messages.insert().returning(messages.c.id)
+
+
+@functools.cache
+def _update_columns(columns: tuple[str, ...]) -> Any:
+    """``UPDATE tickets SET <columns>, version WHERE id AND version``, every value a parameter: built once per
+    set of columns (a status change, a breach…), so SQLAlchemy reuses its compiled form."""
+    values: dict[Any, Any] = {tickets.c[c]: bindparam(f"new_{c}") for c in columns}
+    values[tickets.c.version] = bindparam("new_version")
+    return (
+        update(tickets)
+        .where(tickets.c.id == bindparam("key_id"), tickets.c.version == bindparam("key_version"))
+        .values(values)
+    )
 
 
 def _actor(platform: str | None, user_id: str | None, name: str | None, email: str | None = None) -> Actor | None:
@@ -146,6 +159,29 @@ class TicketStore:
         if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
             raise RuntimeError(f"concurrent update of {ticket.id} detected")
         ticket.version += 1
+
+    def update_changed(self, changes: Sequence[tuple[Ticket, Ticket]]) -> None:
+        """Write each ``(before, after)`` pair's changed columns and bump the version; tickets that did not change
+        are left alone. Rows already locked by ``get(for_update)`` (or the scheduler's claim). One statement per
+        set of changed columns, with its compiled form reused, so a tick changing 50 tickets sends one."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        changed: list[Ticket] = []
+        for before, after in changes:
+            old, new = ticket_values(before), ticket_values(after)
+            columns = tuple(c for c in new if new[c] != old[c])
+            if not columns:
+                continue
+            row = {f"new_{c}": new[c] for c in columns}
+            row.update(new_version=after.version + 1, key_id=after.id, key_version=after.version)
+            groups.setdefault(columns, []).append(row)
+            changed.append(after)
+        for columns, rows in groups.items():
+            result = self.conn.execute(_update_columns(columns), rows)
+            counted = len(rows) == 1 or self.conn.dialect.supports_sane_multi_rowcount
+            if counted and result.rowcount != len(rows):  # cannot happen under the row lock; fail loudly
+                raise RuntimeError(f"concurrent update of {', '.join(r['key_id'] for r in rows)} detected")
+        for after in changed:
+            after.version += 1
 
     def lock_requester(self, requester: Actor) -> None:
         """Serialise one requester's concurrent opens (the per-user limit). SQLite's ``BEGIN IMMEDIATE``

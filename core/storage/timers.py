@@ -23,10 +23,15 @@ from core.storage.tables import tickets, timers
 from core.storage.tickets import ticket_from_row, upsertable_insert
 from core.timers import Reschedule, Timer, TimerKind
 
+_TIMER_COLUMNS = [c.label(f"timer_{c.name}") for c in timers.c]  # beside a ticket's columns in one row
 
-def _timer(row: Any) -> Timer:
+
+def _timer(row: Any, prefix: str = "") -> Timer:
     m = row._mapping
-    return Timer(TimerKind(m["kind"]), m["ticket_id"], m["due_at"], m["since"], m["repeat"], m["id"])
+    return Timer(
+        TimerKind(m[prefix + "kind"]), m[prefix + "ticket_id"], m[prefix + "due_at"], m[prefix + "since"],
+        m[prefix + "repeat"], m[prefix + "id"],
+    )  # fmt: skip
 
 
 class TimerStore:
@@ -58,7 +63,7 @@ class TimerStore:
         """Take up to ``limit`` due ticket timers, soonest first, with their (locked) tickets; the rows are
         deleted — the caller fires them in this transaction."""
         stmt = (
-            select(timers.c.id.label("timer_id"), tickets)
+            select(*_TIMER_COLUMNS, tickets)
             .join(tickets, tickets.c.id == timers.c.ticket_id)
             .where(timers.c.due_at <= now)
             .order_by(timers.c.due_at, timers.c.id)
@@ -66,24 +71,27 @@ class TimerStore:
         )
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=tickets)
-        found: dict[int, tuple[int, Ticket]] = {}
-        for row in self.conn.execute(stmt):
-            found[row.timer_id] = (row.pk, ticket_from_row(row))
-        taken = self._take(list(found))
-        return [(t, *found[t.id]) for t in taken if t.id is not None]
+        found = [(_timer(row, "timer_"), row.pk, ticket_from_row(row)) for row in self.conn.execute(stmt)]
+        taken = self._take([timer.id for timer, _, _ in found if timer.id is not None])
+        return [item for item in found if item[0].id in taken]
 
     def claim_digest(self, now: datetime) -> list[Timer]:
         """Take the due digest timers (normally one); a replica holding one makes the others skip it."""
-        stmt = select(timers.c.id).where(timers.c.kind == TimerKind.DIGEST.value, timers.c.due_at <= now)
+        stmt = select(timers).where(timers.c.kind == TimerKind.DIGEST.value, timers.c.due_at <= now)
         if self.conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return self._take([r.id for r in self.conn.execute(stmt)])
+        found = [_timer(r) for r in self.conn.execute(stmt.order_by(timers.c.due_at))]
+        taken = self._take([t.id for t in found if t.id is not None])
+        return [t for t in found if t.id in taken]
 
-    def _take(self, ids: Sequence[int]) -> list[Timer]:
+    def _take(self, ids: Sequence[int]) -> set[int]:
+        """Delete the timers; return the ids this transaction deleted (timers are never updated, only added and
+        deleted, so what was read of them is still true of those)."""
         if not ids:
-            return []
-        rows = self.conn.execute(delete(timers).where(timers.c.id.in_(list(ids))).returning(*timers.c))
-        return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id or 0))
+            return set()
+        return {
+            r.id for r in self.conn.execute(delete(timers).where(timers.c.id.in_(list(ids))).returning(timers.c.id))
+        }
 
     def digest_timers(self) -> list[Timer]:
         """The pending digest timers, locked until the transaction ends (the digest is set up at start-up)."""
@@ -106,6 +114,9 @@ class TimerStore:
         stmt = select(func.min(timers.c.due_at)).where(timers.c.ticket_id == ticket_id, timers.c.kind == kind.value)
         value: datetime | None = self.conn.execute(stmt).scalar()
         return value
+
+    def count_due(self, now: datetime) -> int:
+        return int(self.conn.execute(select(func.count()).where(timers.c.due_at <= now)).scalar_one())
 
     def next_due(self, kind: TimerKind | None = None) -> datetime | None:
         stmt = select(func.min(timers.c.due_at))
