@@ -188,3 +188,47 @@ async def test_renamed_categories_default_to_the_first(desk: Desk) -> None:
     assert "Category: Tech Support" in session.pop()
     await session.push("/ticket new Card declined category:billing")
     assert "Category: Billing" in session.pop()
+
+
+async def test_time_tells_staff_and_requesters_in_the_console(console, desk: Desk) -> None:  # type: ignore[no-untyped-def]
+    """SLA alerts reach staff, the stale reminder reaches the requester, the digest is not the console's; the
+    requester is told the target of the ticket's priority when it opens."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from core.scheduler import Scheduler
+    from core.timers import DigestPlan
+
+    session, dispatcher = console
+    clock = desk.clock
+    desk.digest = DigestPlan(time(13, 0), ZoneInfo("UTC"), {"console": "terminal"})
+    scheduler = Scheduler(desk)
+    await scheduler.start()
+    await session.push("/as Ann")
+    session.pop()
+    await session.push("/ticket new Payroll export fails priority:urgent")
+    opened = session.pop()
+    assert "We usually answer Urgent tickets within 1 h." in opened
+    tid = re.search(r"Opened (TKT-\w{5})", opened).group(1)  # type: ignore[union-attr]
+    await session.push("/as staff Sam")
+    session.pop()
+    await dispatcher.drain()
+    assert session.pop() == f"🎫 {tid} opened by Ann"
+    clock.advance(timedelta(minutes=45))  # type: ignore[attr-defined]
+    await scheduler.drain()
+    await dispatcher.drain()
+    assert session.pop() == f"⏰ {tid} needs a response: due 2026-11-26 13:00 UTC"
+    clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+    await scheduler.drain()  # the breach, and the 13:00 digest (not shown in a console)
+    await dispatcher.drain()
+    assert session.pop() == f"🚨 {tid} is overdue by 0 s: no response yet"
+    await session.push(f"/ticket reply {tid} Fixed in 2.4.1, can you check?")
+    session.pop()
+    await session.push("/as Ann")
+    session.pop()
+    await dispatcher.drain()
+    session.outbox.clear()  # (the reply and the Pending, shown above)
+    clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
+    await scheduler.drain()
+    await dispatcher.drain()
+    assert session.pop() == f"⏳ {tid} is waiting for your answer; it closes 2026-12-03 13:00 UTC"
