@@ -66,19 +66,22 @@ class OutboxStore:
 
     def claim(self, consumer: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
         earlier = outbox.alias("earlier")
-        blocked = (
-            select(earlier.c.id)
+        first_live = (  # the ticket's first undelivered live event for this consumer
+            select(func.min(earlier.c.id))
             .where(
                 earlier.c.consumer == outbox.c.consumer,
                 earlier.c.ticket_id == outbox.c.ticket_id,
-                earlier.c.id < outbox.c.id,
                 earlier.c.dead_at.is_(None),
             )
-            .exists()
+            .scalar_subquery()
         )
-        stmt = (  # a ticket's events go out in order: a row waits while an earlier live one is undelivered
+        # A ticket's events go out in order: a row waits while an earlier live one is undelivered. Written as a
+        # correlated min() rather than NOT EXISTS: each row then costs one probe of the live (consumer, ticket,
+        # id) index whatever the planner believes — a burst into a table it has no statistics for yet made
+        # PostgreSQL's anti-join scan the whole consumer for every row.
+        stmt = (
             select(outbox)
-            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now, LIVE, ~blocked)
+            .where(outbox.c.consumer == consumer, outbox.c.available_at <= now, LIVE, outbox.c.id == first_live)
             .order_by(outbox.c.id)
             .limit(limit)
         )

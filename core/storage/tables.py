@@ -190,7 +190,9 @@ outbox = Table(
     Column("dead_at", UtcDateTime),  # a dead letter: no longer retried until `ticketbot outbox retry`
     # What the dispatcher claims: the live rows only (a pile of dead letters never slows a claim), migration 0006.
     Index("ix_outbox_live_consumer_available_at", "consumer", "available_at", sqlite_where=LIVE, postgresql_where=LIVE),
-    Index(None, "consumer", "ticket_id", "id"),
+    Index(
+        "ix_outbox_live_consumer_ticket_id_id", "consumer", "ticket_id", "id", sqlite_where=LIVE, postgresql_where=LIVE
+    ),
     Index("ix_outbox_dead_at", "dead_at", **_not_null("dead_at")),
 )
 

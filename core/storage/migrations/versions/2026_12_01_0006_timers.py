@@ -8,7 +8,7 @@ overdue in every view, without an alert for each at upgrade time). Pending ticke
 stale reminder from their next Pending.
 
 ``outbox``: ``first_failed_at`` and ``dead_at`` (a row failing for ``TICKETBOT_OUTBOX__DEAD_AFTER`` is kept as a
-dead letter); the claim index covers live rows only.
+dead letter); the dispatcher's two indexes cover live rows only.
 
 Revision ID: 0006_timers
 Revises: 0005_stemmed_search
@@ -28,6 +28,11 @@ depends_on = None
 
 LIVE = "dead_at IS NULL"
 DEAD = "dead_at IS NOT NULL"
+# what the dispatcher reads: the live rows due for a consumer, and each ticket's first live row
+LIVE_INDEXES = {
+    "ix_outbox_live_consumer_available_at": ["consumer", "available_at"],
+    "ix_outbox_live_consumer_ticket_id_id": ["consumer", "ticket_id", "id"],
+}
 
 
 def upgrade() -> None:
@@ -48,11 +53,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("dead_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_index("ix_outbox_consumer_available_at")
+        batch_op.drop_index("ix_outbox_consumer_ticket_id_id")
     live, dead = sa.text(LIVE), sa.text(DEAD)
-    op.create_index(
-        "ix_outbox_live_consumer_available_at", "outbox", ["consumer", "available_at"],
-        sqlite_where=live, postgresql_where=live,
-    )  # fmt: skip
+    for name, columns in LIVE_INDEXES.items():
+        op.create_index(name, "outbox", columns, sqlite_where=live, postgresql_where=live)
     op.create_index("ix_outbox_dead_at", "outbox", ["dead_at"], sqlite_where=dead, postgresql_where=dead)
     _backfill_breach_timers()
 
@@ -74,9 +78,11 @@ def _backfill_breach_timers() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_outbox_dead_at", table_name="outbox")
-    op.drop_index("ix_outbox_live_consumer_available_at", table_name="outbox")
+    for name in LIVE_INDEXES:
+        op.drop_index(name, table_name="outbox")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_consumer_available_at", ["consumer", "available_at"], unique=False)
+        batch_op.create_index("ix_outbox_consumer_ticket_id_id", ["consumer", "ticket_id", "id"], unique=False)
         batch_op.drop_column("dead_at")
         batch_op.drop_column("first_failed_at")
     op.drop_index(op.f("ix_timers_due_at"), table_name="timers")
