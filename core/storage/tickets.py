@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
@@ -148,17 +148,6 @@ class TicketStore:
             stmt = stmt.with_for_update()
         row = (self.conn.execute(stmt)).first()
         return (row._mapping["pk"], ticket_from_row(row)) if row else None
-
-    def update(self, ticket: Ticket) -> None:
-        """Write the ticket back, bumping its version. The row is already locked by ``get(for_update)``."""
-        values = ticket_values(ticket)
-        values["version"] = ticket.version + 1
-        result = self.conn.execute(
-            update(tickets).where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version)).values(**values)
-        )
-        if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
-            raise RuntimeError(f"concurrent update of {ticket.id} detected")
-        ticket.version += 1
 
     def update_changed(self, changes: Sequence[tuple[Ticket, Ticket]]) -> None:
         """Write each ``(before, after)`` pair's changed columns and bump the version; tickets that did not change
