@@ -99,3 +99,55 @@ async def test_migration_0004_rebuilds_the_search_index_with_stems(backend: str,
         assert (await desk.search(query="refund", actor=Actor(platform="discord", user_id="111"))).total == 0
     finally:
         await engine.dispose()
+
+
+async def test_migration_0006_gives_waiting_tickets_their_breach_timer(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Tickets waiting on support when the timers arrive get their breach alert (those already overdue are shown
+    as overdue, without an alert each at upgrade time); queued notifications keep flowing."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from core.storage.database import SqlDatabase
+    from core.storage.engine import build_engine
+    from core.storage.migrate import upgrade
+    from core.storage.tables import outbox, tickets
+    from tests.conftest import PG_URL
+
+    url = str(PG_URL) if backend == "postgres" else f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    engine = build_engine(url)
+    try:
+        if backend == "postgres":
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine, "0005_stemmed_search")
+        now = datetime.now(UTC)
+        base = {"category": "Technical", "priority": "Urgent", "requester_platform": "discord", "requester_id": "1",
+                "created_at": now, "updated_at": now}  # fmt: skip
+        async with engine.begin() as conn:
+            await conn.execute(tickets.insert(), [
+                {"id": "TKT-BBBBB", "subject": "due soon", "status": "Open", "waiting_since": now,
+                 "sla_due_at": now + timedelta(hours=1), **base},
+                {"id": "TKT-CCCCC", "subject": "overdue", "status": "Open", "waiting_since": now - timedelta(hours=3),
+                 "sla_due_at": now - timedelta(hours=2), **base},
+                {"id": "TKT-DDDDD", "subject": "answered", "status": "Pending", "waiting_since": None,
+                 "sla_due_at": None, **base},
+            ])  # fmt: skip
+            await conn.execute(outbox.insert(), [
+                {"consumer": "slack", "event": "ticket_opened", "ticket_id": "TKT-BBBBB", "created_at": now,
+                 "available_at": now, "attempts": 0,
+                 "payload": {"ticket_id": "TKT-BBBBB", "actor": {"platform": "discord", "user_id": "1"}}},
+            ])  # fmt: skip
+        await upgrade(engine)
+        db = SqlDatabase(engine)
+        timers = await db.read(lambda uow: [uow.timers.of_ticket(t) for t in ("TKT-BBBBB", "TKT-CCCCC", "TKT-DDDDD")])
+        assert [[(t.kind.value, t.due_at, t.since) for t in found] for found in timers] == [
+            [("sla_breach", now + timedelta(hours=1), now)],
+            [],
+            [],
+        ]
+        claimed = await db.write(lambda uow: uow.outbox.claim("slack", now, timedelta(minutes=2), 10))
+        assert [(r.event, r.ticket_id, r.dead_at) for r in claimed] == [("ticket_opened", "TKT-BBBBB", None)]
+    finally:
+        await engine.dispose()
