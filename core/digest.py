@@ -148,6 +148,13 @@ def digest_day(now: datetime, tz: ZoneInfo) -> date:
     return _aware(now).astimezone(tz).date() - timedelta(days=1)
 
 
+def built_at(day: date, tz: ZoneInfo, now: datetime) -> datetime:
+    """The instant to build the digest of ``day`` at: ``now`` when ``day`` is the last complete day, else the
+    nearest instant of the following day (a delivery retried the day after still tells ``day``)."""
+    start, end = day_bounds(day + timedelta(days=1), tz)
+    return min(max(_aware(now), start), end - timedelta(microseconds=1))
+
+
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants a local calendar day starts and ends (a midnight skipped by DST: when the clock jumps)."""
     return first_instant(day, time(0), tz), first_instant(day + timedelta(days=1), time(0), tz)
@@ -172,11 +179,16 @@ def attainment_text(count: SlaCount) -> str:
     return f"{math.floor(count.attainment * 100)}% ({count.met:,} of {count.decided:,} met)"
 
 
-def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
+def code_id(ticket: Ticket) -> str:
+    return f"`{ticket.id}`"
+
+
+def digest_text(digest: Digest, *, escape: Callable[[str], str] = str, ref: Callable[[Ticket], str] = code_id) -> str:
     """The digest as neutral plain text with light Markdown (``-`` lists, ticket ids as code).
 
     ``escape`` is applied to user text (ticket subjects) so each platform can neutralise its own markup
-    and mentions; the rest of the text is ours and safe everywhere.
+    and mentions; the rest of the text is ours and safe everywhere. ``ref`` writes a ticket's id (a platform
+    links it to the ticket's card or thread).
     """
     d, tz = digest, digest.tz
     day_length = d.end - d.start
@@ -213,7 +225,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
             else:
                 assert t.first_response_at is not None
                 what = f"answered late at {_moment(t.first_response_at, d)}"
-            lines.append(f"- `{t.id}` {t.priority.value} · {_subject(t, escape)} — {what}")
+            lines.append(f"- {ref(t)} {t.priority.value} · {_subject(t, escape)} — {what}")
         if d.breach_count > len(d.breaches):
             lines.append(f"- and {d.breach_count - len(d.breaches):,} more")
     else:
@@ -223,7 +235,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
         for t in d.oldest_open:
             age = duration(d.generated_at - t.created_at)
             lines.append(
-                f"- `{t.id}` {t.status.value} · {t.priority.value} · {_subject(t, escape)} — "
+                f"- {ref(t)} {t.status.value} · {t.priority.value} · {_subject(t, escape)} — "
                 f"waiting {age}, opened {_moment(t.created_at, d, always_date=True)}"
             )
     else:

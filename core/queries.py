@@ -6,9 +6,11 @@ a person's request — a person's reads go through ``Desk.execute`` (``ShowTicke
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from core.digest import Digest, built_at
 from core.errors import NotFound
 from core.ids import normalize_ticket_id
 from core.model import Link, Message, Role, Ticket
@@ -63,3 +65,8 @@ class Queries:
     async def due_tickets(self, *, before: datetime, limit: int = 100) -> list[Ticket]:
         """Tickets whose SLA response is due before ``before``, soonest first (one indexed range scan)."""
         return await self.db.read(lambda uow: uow.tickets.due_before(before, limit))
+
+    async def digest(self, day: date, tz: ZoneInfo, now: datetime) -> Digest:
+        """The daily digest of ``day`` (a local date in ``tz``), with the backlog as of ``now``."""
+        at = built_at(day, tz, now)
+        return await self.db.read(lambda uow: uow.digest(now=at, tz=tz))

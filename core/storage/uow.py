@@ -9,14 +9,17 @@ call and never interleaves with another task's work on the same connection. Stor
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
 from core.storage.tickets import TicketStore
 
 if TYPE_CHECKING:
+    from core.digest import Digest
     from core.storage.aggregates import StatsStore
     from core.storage.deliveries import DeliveryStore
     from core.storage.fulltext import SearchStore
@@ -53,6 +56,12 @@ class UnitOfWork:
         from core.storage.deliveries import DeliveryStore
 
         return DeliveryStore(self.conn)
+
+    def digest(self, *, now: datetime, tz: ZoneInfo) -> Digest:
+        """The daily digest built at ``now`` (``core.storage.digest``: indexed ranges and aggregates only)."""
+        from core.storage.digest import load_digest
+
+        return load_digest(self.conn, now=now, tz=tz)
 
     @property
     def dialect(self) -> str:
