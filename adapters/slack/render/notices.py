@@ -43,8 +43,10 @@ def sla_alert(
     line = f"{_sla_emoji(event)} *{words}* · due {date_token(due)} · {owner}"
     if escalate_to:
         line += f" · {usergroup_mention(escalate_to)} please pick it up"
-    text = fit(f"{words} · {user_mrkdwn(ticket.subject, 200)}", FALLBACK_MAX)
-    return SlackMessage(text=text, blocks=[section(line), context(user_mrkdwn(ticket.subject, 500))])
+    text = f"{words} · {user_mrkdwn(ticket.subject, 200)}"
+    if escalate_to:  # the notification text carries the mention too, so the group is notified
+        text = f"{usergroup_mention(escalate_to)} {text}"
+    return SlackMessage(text=fit(text, FALLBACK_MAX), blocks=[section(line), context(user_mrkdwn(ticket.subject, 500))])
 
 
 def sla_dm(ticket: Ticket, event: SlaWarning | SlaBreached, now: datetime, card_url: str | None) -> SlackMessage:
