@@ -104,7 +104,9 @@ async def open_from_discord(service: Runtime, discord_fake: FakeDiscord, slack_f
     return cards
 
 
-async def press_on_slack(service: Runtime, slack_fake: FakeSlack, cards: Cards, action: str, selected: str = "") -> None:
+async def press_on_slack(
+    service: Runtime, slack_fake: FakeSlack, cards: Cards, action: str, selected: str = ""
+) -> None:
     link = await cards.slack_link()
     assert link is not None
     tid = cards.ticket_id

@@ -61,9 +61,9 @@ def test_sla_reminder_words_use_the_tickets_current_due_time():
     due = WED_10 + timedelta(hours=4)
     waiting = ticket(sla_due_at=due)
     stale_due = due - timedelta(hours=3)  # the event was made before the due time moved
-    assert notices.sla_alert(waiting, SlaWarning(waiting.id, SYSTEM, due_at=stale_due), due - timedelta(minutes=55)) == (
-        "SLA warning: TKT-B3X9C (High) is due in 55 min"
-    )
+    assert notices.sla_alert(
+        waiting, SlaWarning(waiting.id, SYSTEM, due_at=stale_due), due - timedelta(minutes=55)
+    ) == ("SLA warning: TKT-B3X9C (High) is due in 55 min")
     late = due + timedelta(minutes=25)
     assert notices.sla_alert(waiting, SlaBreached(waiting.id, SYSTEM, due_at=due), late) == (
         "SLA breached: TKT-B3X9C (High) is overdue by 25 min"

@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 
 from core.model import Actor
-from tests.e2e.slack.harness import ALICE, BOB, STAFF_CHANNEL, SlackHarness, cast, runtime_around, slack_settings, start_slack
+from tests.e2e.slack.harness import (
+    ALICE,
+    BOB,
+    STAFF_CHANNEL,
+    SlackHarness,
+    cast,
+    runtime_around,
+    slack_settings,
+    start_slack,
+)
 from tests.fakes.slack import FakeSlack
 
 RATE = 50.0  # posts per second per channel, for the fake's limit and our pace alike
@@ -24,7 +33,10 @@ TICKET_ID = re.compile(r"TKT-[0-9A-Z]{5}")
 
 @pytest.fixture
 async def paced(
-    fake_slack: FakeSlack, desk, clock, settings_factory  # type: ignore[no-untyped-def]
+    fake_slack: FakeSlack,
+    desk,
+    clock,
+    settings_factory,  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[Callable[..., Awaitable[SlackHarness]]]:
     runtimes = []
 

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from adapters.slack import render
 from core.events import DIGEST_KEY, DigestDue, Event, SlaBreached, SlaWarning, StaleReminder, register
 from core.lifecycle import Rules
 from core.model import Actor, Priority, Status, Ticket
@@ -22,7 +21,6 @@ from core.sla import BusinessHours, SlaPolicy
 from tests.e2e.slack.harness import (
     ALICE,
     BOB,
-    STAFF_CHANNEL,
     SlackHarness,
     cast,
     runtime_around,
