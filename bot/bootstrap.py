@@ -227,7 +227,11 @@ async def start_adapters(runtime: Runtime) -> None:
     if settings.discord.enabled:
         from adapters.discord.client import build_discord
 
-        bot, notifier = build_discord(settings.discord, runtime.desk)
+        bot, notifier = build_discord(
+            settings.discord,
+            runtime.desk,
+            digest_channel_id=settings.digest.discord_channel_id,
+        )
         runtime.add_notifier(notifier)
         assert settings.discord.token is not None
         runtime.run_in_background("discord", bot.start(settings.discord.token.get_secret_value()))
@@ -236,7 +240,11 @@ async def start_adapters(runtime: Runtime) -> None:
     if settings.slack.enabled:
         from adapters.slack.app import build_slack
 
-        slack = build_slack(settings.slack, runtime.desk)
+        slack = build_slack(
+            settings.slack,
+            runtime.desk,
+            digest_channel=settings.digest.slack_channel,
+        )
         runtime.add_notifier(slack.notifier)
         await slack.start()  # Socket Mode connects here
         runtime.closers.append(slack.stop)

@@ -173,11 +173,16 @@ def attainment_text(count: SlaCount) -> str:
     return f"{math.floor(count.attainment * 100)}% ({count.met:,} of {count.decided:,} met)"
 
 
-def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
+def code_id(ticket: Ticket) -> str:
+    return f"`{ticket.id}`"
+
+
+def digest_text(digest: Digest, *, escape: Callable[[str], str] = str, ref: Callable[[Ticket], str] = code_id) -> str:
     """The digest as neutral plain text with light Markdown (``-`` lists, ticket ids as code).
 
     ``escape`` is applied to user text (ticket subjects) so each platform can neutralise its own markup
-    and mentions; the rest of the text is ours and safe everywhere.
+    and mentions; the rest of the text is ours and safe everywhere. ``ref`` writes a ticket's id (a platform
+    links it to the ticket's card or thread).
     """
     d, tz = digest, digest.tz
     day_length = d.end - d.start
@@ -214,7 +219,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
             else:
                 assert t.first_response_at is not None
                 what = f"answered late at {_moment(t.first_response_at, d)}"
-            lines.append(f"- `{t.id}` {t.priority.value} · {_subject(t, escape)} — {what}")
+            lines.append(f"- {ref(t)} {t.priority.value} · {_subject(t, escape)} — {what}")
         if d.breach_count > len(d.breaches):
             lines.append(f"- and {d.breach_count - len(d.breaches):,} more")
     else:
@@ -224,7 +229,7 @@ def digest_text(digest: Digest, *, escape: Callable[[str], str] = str) -> str:
         for t in d.oldest_open:
             age = duration(d.generated_at - t.created_at)
             lines.append(
-                f"- `{t.id}` {t.status.value} · {t.priority.value} · {_subject(t, escape)} — "
+                f"- {ref(t)} {t.status.value} · {t.priority.value} · {_subject(t, escape)} — "
                 f"waiting {age}, opened {_moment(t.created_at, d, always_date=True)}"
             )
     else:

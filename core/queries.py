@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.digest import Digest
 from core.errors import NotFound
 from core.events import DigestDue
 from core.ids import normalize_ticket_id

@@ -53,7 +53,14 @@ class _TicketBot:
     notifier: DiscordNotifier
     synced: asyncio.Task[bool]  # the slash-command sync started by setup_hook
 
-    def __init__(self, *, desk: Desk, settings: DiscordSettings, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        desk: Desk,
+        settings: DiscordSettings,
+        digest_channel_id: int | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(  # type: ignore[call-arg]
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -67,7 +74,12 @@ class _TicketBot:
         )
         self.desk = desk
         self.discord_settings = settings
-        self.notifier = DiscordNotifier(self, desk, settings)  # type: ignore[arg-type]
+        self.notifier = DiscordNotifier(
+            self,  # type: ignore[arg-type]
+            desk,
+            settings,
+            digest_channel_id=digest_channel_id,
+        )
 
     async def login(self, token: str) -> None:
         apply_endpoints(self.discord_settings)
@@ -118,16 +130,24 @@ class ShardedTicketBot(_TicketBot, commands.AutoShardedBot):
     """Used when ``TICKETBOT_DISCORD__SHARD_COUNT`` is set."""
 
 
-def build_discord(settings: DiscordSettings, desk: Desk) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
+def build_discord(
+    settings: DiscordSettings, desk: Desk, *, digest_channel_id: int | None = None
+) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
     """Build the bot and its outbox notifier (name ``"discord"``) from its settings section; nothing connects
-    yet. The section checked itself when it was read (token, guild, support channel, staff role).
+    yet. The section checked itself when it was read (token, guild, support channel, staff role). The digest's
+    channel and time zone (``TICKETBOT_DIGEST__*``) are passed by the composition root.
 
     Bootstrap: ``bot, notifier = build_discord(settings.discord, desk)``; ``runtime.add_notifier(notifier)``;
     ``await bot.start(settings.discord.token.get_secret_value())`` in a task; ``await bot.close()`` on stop.
     """
     bot: TicketBot | ShardedTicketBot
     if settings.shard_count:
-        bot = ShardedTicketBot(desk=desk, settings=settings, shard_count=settings.shard_count)
+        bot = ShardedTicketBot(
+            desk=desk,
+            settings=settings,
+            digest_channel_id=digest_channel_id,
+            shard_count=settings.shard_count,
+        )
     else:
-        bot = TicketBot(desk=desk, settings=settings)
+        bot = TicketBot(desk=desk, settings=settings, digest_channel_id=digest_channel_id)
     return bot, bot.notifier

@@ -227,7 +227,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
         async def work(actor: Actor) -> None:
             require_staff(actor, "post the ticket panel")  # a Discord affordance, not a ticket command
             channel = self.bot.get_partial_messageable(interaction.channel_id or 0, guild_id=interaction.guild_id)
-            async with self.notifier.pace:
+            async with self.notifier.pace.slot():
                 await channel.send(
                     embed=render.panel_embed(),
                     view=views.panel_view(self.categories),
@@ -474,7 +474,7 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     async def _reply(self, message: discord.Message, text: str, ticket_id: str) -> None:
         """Answer in the thread (a person's message, not an outbox step: a failure is only logged)."""
         try:
-            async with self.notifier.pace:
+            async with self.notifier.pace.slot():
                 await message.reply(text, mention_author=False, allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("discord: could not answer in the thread of %s: %s", ticket_id, describe_http_error(exc))

@@ -8,6 +8,16 @@
 - ``StatusChanged`` / ``TicketUpdated`` / ``TicketRated``: the card is edited in place (never the thread
   name). Closing edits the card, posts the closing message with the rating prompt, the transcript to the
   log channel and to the requester, then archives and locks the thread; reopening unarchives it.
+- ``SlaWarning`` / ``SlaBreached``: the card shows the SLA state; the reminder goes to the staff-only
+  ``TICKETBOT_DISCORD__STAFF_CHANNEL_ID`` (never the requester's thread) and to a Discord assignee by DM. An
+  unassigned breach mentions ``TICKETBOT_DISCORD__ESCALATION_ROLE_ID`` — allowed for that role only, the one
+  mention the bot makes on its own. A reminder the ticket has moved past (answered, closed) posts nothing.
+- ``StaleReminder``: one reminder to a Discord requester in their thread. ``DigestDue``: the digest with its
+  chart attached in ``TICKETBOT_DIGEST__DISCORD_CHANNEL_ID``, once per day and channel. Any other event is
+  logged and delivered as a no-op (never retried forever).
+
+REST calls are spaced under Discord's global limit with ``core.pacing.Pace`` (the mechanism Slack's
+per-channel pacing uses too).
 
 Delivery is at least once and replicas share the outbox, so every step that must not be repeated runs under
 ``desk.deliveries.once``: the thread under a claim keyed by the ticket (two replicas racing make one thread),
@@ -23,20 +33,32 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
 import discord
-from aiolimiter import AsyncLimiter
 from cachetools import TTLCache
 
 from adapters.discord import render, views
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.translate import PLATFORM, THREAD_LINK
+from core import notices
+from core.chart import render_chart
 from core.desk import Desk
-from core.events import Event, MessageAdded, StatusChanged, TicketOpened, TicketRated, TicketUpdated
-from core.model import Link, Message, Role, Status, Ticket
+from core.events import (
+    DigestDue,
+    Event,
+    MessageAdded,
+    SlaBreached,
+    SlaWarning,
+    StaleReminder,
+    StatusChanged,
+    TicketOpened,
+    TicketRated,
+    TicketUpdated,
+)
+from core.model import Actor, Link, Message, Role, Status, Ticket
+from core.pacing import Pace
 from core.ports import RetryLater
 
 log = logging.getLogger(__name__)
@@ -48,16 +70,14 @@ NEVER_DELIVERABLE = {CANNOT_DM, UNKNOWN_USER}
 READY_WAIT = 5.0  # seconds a delivery waits for the gateway connection before it is postponed
 
 
-def pacer(per_second: float) -> AbstractAsyncContextManager[None]:
-    """``async with pace:`` before each REST call keeps one bot under Discord's global limit (50/s).
+def pacer(per_second: float) -> Pace:
+    """``async with pace.slot():`` before each REST call keeps one bot under Discord's global limit (50/s).
 
     discord.py only reacts to 429s, and a burst of hundreds of calls (100 tickets opened at once) makes it
-    retry in herds. A leaky bucket of size one spaces the calls evenly at ``per_second`` (0 = no pacing).
+    retry in herds. One key for the whole bot spaces the calls evenly at ``per_second`` (0 = no pacing).
     Interaction answers (callbacks, follow-ups) are exempt from the limit and are not paced.
     """
-    if per_second <= 0:
-        return contextlib.nullcontext()
-    return AsyncLimiter(1, 1 / per_second)
+    return Pace(per_second)
 
 
 def describe_http_error(exc: discord.HTTPException) -> str:
@@ -129,12 +149,20 @@ class DiscordNotifier:
 
     name = PLATFORM
 
-    def __init__(self, bot: discord.Client, desk: Desk, settings: DiscordSettings) -> None:
+    def __init__(
+        self,
+        bot: discord.Client,
+        desk: Desk,
+        settings: DiscordSettings,
+        *,
+        digest_channel_id: int | None = None,
+    ) -> None:
         self.bot = bot
         self.desk = desk
         self.queries = desk.queries
         self.deliveries = desk.deliveries
         self.settings = settings
+        self.digest_channel_id = digest_channel_id
         self.pace = pacer(settings.rest_per_second)
         self.news = ThreadNews()
 
@@ -150,6 +178,12 @@ class DiscordNotifier:
                 await self._status_changed(event)
             elif isinstance(event, TicketUpdated | TicketRated):
                 await self._refresh_card(event.ticket_id)
+            elif isinstance(event, SlaWarning | SlaBreached):
+                await self._sla_alert(event)
+            elif isinstance(event, StaleReminder):
+                await self._stale_reminder(event)
+            elif isinstance(event, DigestDue):
+                await self._digest(event)
             else:  # a new core event this adapter does not show (yet): delivered as a no-op, visibly
                 log.info("discord: no Discord rendering for %s events", event.name)
         except discord.RateLimited as exc:
@@ -196,7 +230,7 @@ class DiscordNotifier:
         async def create() -> str:
             ticket = await self.queries.ticket(ticket_id)
             parent = await self._support_channel()
-            async with self.pace:
+            async with self.pace.slot():
                 thread = await parent.create_thread(
                     name=render.thread_name(ticket),
                     type=discord.ChannelType.private_thread,
@@ -216,9 +250,10 @@ class DiscordNotifier:
 
         async def post() -> str:
             ticket = await self.queries.ticket(ticket_id)  # the state now, not when the event was made
-            async with self.pace:
+            ack = notices.acknowledgement(ticket, self.desk.rules.sla, self.desk.clock.now(), moment=render.moment)
+            async with self.pace.slot():
                 card = await self._thread(link).send(
-                    content=render.opening_content(ticket),
+                    content=render.opening_content(ticket, acknowledgement=ack),
                     embed=await self._card_embed(ticket),
                     view=views.card_view(ticket),
                     allowed_mentions=self._requester_mention(ticket),
@@ -226,7 +261,7 @@ class DiscordNotifier:
             return str(card.id)
 
         card_id = await self._once(f"ticket:{ticket_id}", step, post)
-        async with self.pace:  # pinning again is harmless: a retry after a failed pin just pins
+        async with self.pace.slot():  # pinning again is harmless: a retry after a failed pin just pins
             await self._thread(link).get_partial_message(int(card_id)).pin(reason=f"ticket {ticket_id}")
         link = replace(link, message_id=card_id)
         await self.deliveries.save_link(link)
@@ -245,7 +280,7 @@ class DiscordNotifier:
         assert link.message_id is not None
         card = self._thread(link).get_partial_message(int(link.message_id))
         try:
-            async with self.pace:
+            async with self.pace.slot():
                 await card.edit(embed=await self._card_embed(ticket), view=views.card_view(ticket))
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_CHANNEL:
@@ -306,7 +341,7 @@ class DiscordNotifier:
             )
 
             async def log_transcript() -> str:
-                async with self.pace:
+                async with self.pace.slot():
                     sent = await log_channel.send(
                         render.transcript_caption(ticket, event.actor),
                         files=render.transcript_files(ticket, thread),
@@ -343,34 +378,106 @@ class DiscordNotifier:
         return self.settings.transcript_to_requester and requester.platform == PLATFORM and requester.user_id.isdigit()
 
     async def _dm_transcript(self, ticket: Ticket, public: list[Message]) -> str:
-        """The requester's copy (no internal notes). DMs closed is a definitive answer: recorded, not retried."""
+        """The requester's copy (no internal notes)."""
+        return await self._dm(
+            ticket.requester,
+            ticket.id,
+            render.transcript_dm(ticket),
+            files=render.transcript_files(ticket, public),
+        )
+
+    async def _dm(self, person: Actor, ticket_id: str, text: str, **extra: Any) -> str:
+        """Send ``person`` a DM; returns its id. DMs closed is a definitive answer: recorded, not retried."""
         try:
-            async with self.pace:
-                channel = await self.bot.create_dm(discord.Object(int(ticket.requester.user_id)))
-            async with self.pace:
-                sent = await channel.send(
-                    render.transcript_dm(ticket),
-                    files=render.transcript_files(ticket, public),
-                    allowed_mentions=render.NO_MENTIONS,
-                )
+            async with self.pace.slot():
+                channel = await self.bot.create_dm(discord.Object(int(person.user_id)))
+            async with self.pace.slot():
+                sent = await channel.send(text, allowed_mentions=render.NO_MENTIONS, **extra)
         except discord.HTTPException as exc:
             if exc.code not in NEVER_DELIVERABLE:
                 raise
             why = describe_http_error(exc)
-            log.warning("discord: no transcript DM for %s: %s", ticket.id, why, extra={"ticket_id": ticket.id})
+            log.warning(
+                "discord: no DM to %s about %s: %s", person.user_id, ticket_id, why, extra={"ticket_id": ticket_id}
+            )
             return f"never: {why}"
         return str(sent.id)
+
+    # ------------------------------------------------------------------------------ time passing
+    async def _sla_alert(self, event: SlaWarning | SlaBreached) -> None:
+        """The card shows the SLA state; the reminder goes to the staff channel and the assignee (each once)."""
+        link = await self.place(event.ticket_id)
+        ticket = await self.queries.ticket(event.ticket_id)
+        if ticket.status is not Status.CLOSED:
+            link = await self._edit_card(ticket, link)
+        now = self.desk.clock.now()
+        if not notices.sla_alert_holds(ticket, event, now):
+            log.info("discord: %s for %s no longer holds; nothing posted", event.name, ticket.id)
+            return
+        url = render.thread_url(self.settings.guild_id, link.thread_id)
+        staff_channel_id = self.settings.staff_channel_id
+        if staff_channel_id is not None:
+            role = self.settings.escalation_role_id
+            escalate_to = role if isinstance(event, SlaBreached) and ticket.assignee is None else None
+            text = render.sla_alert(ticket, event, now, thread_url=url, escalate_to=escalate_to)
+            staff = self.bot.get_partial_messageable(staff_channel_id, guild_id=self.settings.guild_id)
+
+            async def post() -> str:
+                async with self.pace.slot():
+                    sent = await staff.send(text, allowed_mentions=render.role_mentions(escalate_to))
+                return str(sent.id)
+
+            await self._once(event.event_id, "sla:staff", post)
+        assignee = ticket.assignee
+        if assignee is not None and assignee.platform == PLATFORM and assignee.user_id.isdigit():
+            dm_text = render.sla_dm(ticket, event, now, thread_url=url)
+            await self._once(event.event_id, "sla:assignee", lambda: self._dm(assignee, ticket.id, dm_text))
+
+    async def _stale_reminder(self, event: StaleReminder) -> None:
+        """One reminder to a Discord requester, in their thread (mentioning only them)."""
+        ticket = await self.queries.ticket(event.ticket_id)
+        if ticket.requester.platform != PLATFORM:
+            return  # a requester elsewhere hears from their own platform
+        if not notices.stale_reminder_holds(ticket):
+            log.info("discord: the stale reminder for %s no longer holds; nothing posted", ticket.id)
+            return
+        link = await self.place(ticket.id)
+        text = render.stale_reminder(ticket, event, self.desk.clock.now())
+        mentions = self._requester_mention(ticket)
+        await self._once(event.event_id, "stale:thread", lambda: self._post(link, text, mentions=mentions))
+
+    async def _digest(self, event: DigestDue) -> None:
+        """The digest with its chart in ``TICKETBOT_DIGEST__DISCORD_CHANNEL_ID``, once per day and channel."""
+        channel_id = int(event.channel) if event.channel and event.channel.isdigit() else self.digest_channel_id
+        if channel_id is None:
+            log.info("discord: no digest channel (TICKETBOT_DIGEST__DISCORD_CHANNEL_ID); %s not posted", event.day)
+            return
+
+        async def post() -> str:
+            digest = await self.queries.digest(event, now=self.desk.clock.now())
+            chart = await asyncio.to_thread(render_chart, digest)
+            links: dict[str, str | None] = {}
+            for ticket in digest.oldest_open:
+                thread = await self.queries.link(ticket.id, PLATFORM, THREAD_LINK)
+                links[ticket.id] = render.thread_url(self.settings.guild_id, thread.thread_id) if thread else None
+            embed, chart_file = render.digest_post(digest, chart, lambda t: links.get(t.id))
+            channel = self.bot.get_partial_messageable(channel_id, guild_id=self.settings.guild_id)
+            async with self.pace.slot():
+                sent = await channel.send(embed=embed, file=chart_file, allowed_mentions=render.NO_MENTIONS)
+            return str(sent.id)
+
+        await self._once(event.once_key, f"digest:discord:{channel_id}", post)
 
     async def _set_archived(self, link: Link, archived: bool) -> None:
         thread = self.bot.get_channel(int(link.thread_id or 0))
         if not isinstance(thread, discord.Thread):
-            async with self.pace:
+            async with self.pace.slot():
                 fetched = await self.bot.fetch_channel(int(link.thread_id or 0))
             if not isinstance(fetched, discord.Thread):
                 raise RuntimeError(f"channel {link.thread_id} of {link.ticket_id} is not a thread")
             thread = fetched
         if thread.archived != archived or thread.locked != archived:
-            async with self.pace:
+            async with self.pace.slot():
                 await thread.edit(archived=archived, locked=archived)
 
     async def _post(
@@ -386,13 +493,13 @@ class DiscordNotifier:
         if view is not None:
             kwargs["view"] = view
         try:
-            async with self.pace:
+            async with self.pace.slot():
                 sent = await self._thread(link).send(text, **kwargs)
         except discord.HTTPException as exc:
             if exc.code != ARCHIVED_THREAD:
                 raise
             await self._set_archived(link, False)  # a reply reopened the ticket before its status event
-            async with self.pace:
+            async with self.pace.slot():
                 sent = await self._thread(link).send(text, **kwargs)
         return str(sent.id)
 
@@ -410,7 +517,7 @@ class DiscordNotifier:
             raise RuntimeError("TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID is not set")
         channel = self.bot.get_channel(channel_id)
         if channel is None:
-            async with self.pace:
+            async with self.pace.slot():
                 channel = await self.bot.fetch_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise RuntimeError(f"TICKETBOT_DISCORD__SUPPORT_CHANNEL_ID {channel_id} is not a text channel")

@@ -10,14 +10,16 @@ nobody is pinged by what a user typed.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import discord
 
+from core import notices
 from core import render as words
 from core.commands import Changed, Page, Posted
-from core.events import AssigneeChanged, StatusChanged
+from core.digest import Digest, digest_text
+from core.events import AssigneeChanged, SlaBreached, SlaWarning, StaleReminder, StatusChanged
 from core.model import Actor, Message, Role, Status, Ticket
 from core.stats import Stats
 
@@ -123,10 +125,17 @@ def ticket_embed(ticket: Ticket, description: str, now: datetime) -> discord.Emb
     return fit(embed)
 
 
-def opening_content(ticket: Ticket) -> str:
-    """The text above the card: mentioning the requester is what adds them to the private thread."""
+def moment(at: datetime) -> str:
+    """A moment as Discord shows it to each reader in their own time zone (``Monday, 30 November 2026 09:00``)."""
+    return stamp(at, "F")
+
+
+def opening_content(ticket: Ticket, *, acknowledgement: str | None = None) -> str:
+    """The text above the card: mentioning the requester is what adds them to the private thread; they also
+    read the response target of the ticket's priority (``core.notices.acknowledgement``)."""
     if ticket.requester.platform == "discord":
-        return f"<@{ticket.requester.user_id}>, this is your private ticket thread. Support will answer here."
+        text = f"<@{ticket.requester.user_id}>, this is your private ticket thread. Support will answer here."
+        return cut(f"{text}\n{acknowledgement}" if acknowledgement else text, CONTENT_MAX)
     return cut(f"New ticket from {words.person(ticket.requester)}.", CONTENT_MAX)
 
 
@@ -284,6 +293,86 @@ def transcript_dm(ticket: Ticket) -> str:
         "Here is its transcript.",
         CONTENT_MAX,
     )
+
+
+# ---------------------------------------------------------------------------------- on the bot's own
+def thread_url(guild_id: int | None, thread_id: str | None) -> str | None:
+    """The link that opens a ticket's thread (for the staff channel, DMs and the digest)."""
+    if guild_id is None or not thread_id:
+        return None
+    return f"https://discord.com/channels/{guild_id}/{thread_id}"
+
+
+def subject_line(ticket: Ticket, limit: int = 150) -> str:
+    """A subject shown in the bot's own messages: one line, Markdown and mentions made inert."""
+    return discord.utils.escape_mentions(_md_escape(one_line(ticket.subject, limit)))
+
+
+def role_mentions(role_id: int | None) -> discord.AllowedMentions:
+    """Nobody may be pinged, except the escalation role when it is named (the one mention the bot makes)."""
+    if role_id is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(everyone=False, users=False, replied_user=False, roles=[discord.Object(role_id)])
+
+
+def _sla_icon(event: SlaWarning | SlaBreached) -> str:
+    return "⏳" if isinstance(event, SlaWarning) else "🔔" if event.repeat else "🚨"
+
+
+def sla_alert(
+    ticket: Ticket,
+    event: SlaWarning | SlaBreached,
+    now: datetime,
+    *,
+    thread_url: str | None,
+    escalate_to: int | None = None,
+) -> str:
+    """The reminder in the staff channel: what is due, whose it is, the thread; an unassigned breach names the
+    escalation role (sent with ``role_mentions(escalate_to)``)."""
+    due = ticket.sla_due_at or event.due_at
+    owner = f"assigned to {who(ticket.assignee)}" if ticket.assignee else "**unassigned**"
+    where = f" · [open the thread]({thread_url})" if thread_url else ""
+    text = f"{_sla_icon(event)} **{notices.sla_alert(ticket, event, now)}** (due {stamp(due, 'R')}) · {owner}{where}"
+    text += f"\n> {subject_line(ticket)}"
+    if escalate_to is not None:
+        text += f"\n<@&{escalate_to}> please pick it up."
+    return cut(text, CONTENT_MAX)
+
+
+def sla_dm(ticket: Ticket, event: SlaWarning | SlaBreached, now: datetime, *, thread_url: str | None) -> str:
+    """The reminder to the assignee, by DM."""
+    where = f"\n[Open the thread]({thread_url}) to answer it." if thread_url else ""
+    return cut(
+        f"{_sla_icon(event)} **{notices.sla_alert(ticket, event, now)}** — a ticket assigned to you: "
+        f"{subject_line(ticket)}{where}",
+        CONTENT_MAX,
+    )
+
+
+def stale_reminder(ticket: Ticket, event: StaleReminder, now: datetime) -> str:
+    """The one reminder to a requester support is waiting on, in their thread."""
+    return cut(f"👋 <@{ticket.requester.user_id}>, {notices.stale_reminder(ticket, event, now)}", CONTENT_MAX)
+
+
+def digest_post(
+    digest: Digest, chart: bytes, link: Callable[[Ticket], str | None]
+) -> tuple[discord.Embed, discord.File]:
+    """The digest as an embed (its text, the listed tickets linked to their threads) with the chart attached
+    and shown as the embed's image."""
+
+    def ref(ticket: Ticket) -> str:
+        url = link(ticket)
+        return f"[{ticket.id}]({url})" if url else f"`{ticket.id}`"
+
+    head, _, rest = digest_text(
+        digest, escape=lambda text: discord.utils.escape_mentions(_md_escape(text)), ref=ref
+    ).partition("\n")
+    filename = f"digest-{digest.day.isoformat()}.png"
+    embed = discord.Embed(
+        title=cut(head, EMBED_TITLE_MAX), description=cut(rest, EMBED_DESCRIPTION_MAX), colour=0x4C78A8
+    )
+    embed.set_image(url=f"attachment://{filename}")
+    return fit(embed), discord.File(io.BytesIO(chart), filename=filename)
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -22,7 +22,7 @@ from adapters.slack import render
 from adapters.slack.answers import Answers
 from adapters.slack.home import HomeTab
 from adapters.slack.listeners import SlackListeners
-from adapters.slack.notifier import SlackNotifier
+from adapters.slack.notifier import POSTS_PER_SECOND, SlackNotifier
 from adapters.slack.people import SlackPeople
 from adapters.slack.settings import SlackSettings
 from adapters.slack.threads import ThreadListeners
@@ -110,8 +110,16 @@ def register(app: AsyncApp, listeners: SlackListeners, threads: ThreadListeners)
     app.event("app_home_opened")(listeners.on_home_opened)
 
 
-def build_slack(settings: SlackSettings, desk: Desk) -> SlackAdapter:
-    """Build the Slack adapter from its configuration section and a desk (categories come from the desk).
+def build_slack(
+    settings: SlackSettings,
+    desk: Desk,
+    *,
+    digest_channel: str | None = None,
+    posts_per_second: float = POSTS_PER_SECOND,
+) -> SlackAdapter:
+    """Build the Slack adapter from its configuration section and a desk (categories and the SLA policy come
+    from the desk; the digest's channel and time zone from ``TICKETBOT_DIGEST__*``, passed by the composition
+    root). ``posts_per_second``: the per-channel posting pace (Slack's limit; benches and tests change it).
 
     The section checked itself when it was read (``SlackSettings``); call this only when it is ``enabled``.
     Register ``adapter.notifier`` with the outbox (``Runtime.add_notifier``) so events reach it.
@@ -136,6 +144,10 @@ def build_slack(settings: SlackSettings, desk: Desk) -> SlackAdapter:
         clock=desk.clock,
         staff_channel=settings.staff_channel,
         categories=desk.categories,
+        sla=desk.rules.sla,
+        escalation_usergroup=settings.escalation_usergroup,
+        digest_channel=digest_channel,
+        posts_per_second=posts_per_second,
     )
     handler = TrackedRequestHandler(app, acks) if settings.signing_secret is not None else None
     return SlackAdapter(app=app, notifier=notifier, busy=busy, acks=acks, settings=settings, request_handler=handler)

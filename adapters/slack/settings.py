@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -22,6 +23,17 @@ class SlackSettings(Section):
     escalation_usergroup: str | None = None
 
     _lists = field_validator("staff_users", "watch_channels", mode="before")(split_list)
+
+    @field_validator("escalation_usergroup")
+    @classmethod
+    def _usergroup_id(cls, value: str | None) -> str | None:
+        """The one group the bot ever mentions on its own: it must be a user group id, nothing else."""
+        if value is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", value.strip()):
+            raise ValueError(
+                f"{value[:30]!r} is not a Slack user group id (like S0123ABCD: Slack → People → User groups → "
+                "the group's ⋮ menu → Copy group ID)"
+            )
+        return value.strip() if value is not None else None
 
     @property
     def enabled(self) -> bool:

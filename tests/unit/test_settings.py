@@ -89,6 +89,9 @@ def test_contract_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"TICKETBOT_ALERTS__PRIORITY_MAP": "critical:asap"}, "unknown priority 'asap'"),
         ({"TICKETBOT_SLACK__REPLY_MODE": "loud"},
          "TICKETBOT_SLACK__REPLY_MODE: Input should be 'explicit' or 'thread'"),
+        ({"TICKETBOT_SLACK__ESCALATION_USERGROUP": "@oncall"},
+         "TICKETBOT_SLACK__ESCALATION_USERGROUP: '@oncall' is not a Slack user group id (like S0123ABCD"),
+        ({"TICKETBOT_SLACK__ESCALATION_USERGROUP": "S1> <!channel"}, "is not a Slack user group id"),
     ],
 )  # fmt: skip
 def test_bad_settings_are_one_line(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:

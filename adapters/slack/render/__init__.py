@@ -8,8 +8,8 @@ lands in.
 
 Only this package builds blocks; listeners and the notifier send what it returns, through this module:
 text.py (safety, limits), blocks.py (ids, building blocks), cards.py (the ticket cards), messages.py (thread
-messages, status notes), answers.py (answers to one person: outcomes, pages, details, stats, help), views.py
-(modals, App Home).
+messages, status notes), notices.py (SLA reminders, the stale reminder, the digest), answers.py (answers to one
+person: outcomes, pages, details, stats, help), views.py (modals, App Home).
 """
 
 from adapters.slack.render.answers import (
@@ -60,6 +60,7 @@ from adapters.slack.render.cards import (
     ticket_value,
 )
 from adapters.slack.render.messages import message_label, status_note, thread_message
+from adapters.slack.render.notices import digest_message, sla_alert, sla_dm, stale_reminder, usergroup_mention
 from adapters.slack.render.text import (
     BUTTON_MAX,
     CONTEXT_MAX,
@@ -98,8 +99,10 @@ __all__ = [
     "date_token", "escape", "fit", "person", "plain", "platform", "split_text", "user_mrkdwn",
     # surfaces
     "PRIORITY_EMOJI", "STATUS_EMOJI", "SlackMessage",
-    "changed_message", "error_message", "help_message", "history_message", "home_view", "message_label",
-    "new_ticket_modal", "notice", "outcome", "page_message", "parse_choice", "posted_message", "refusal",
-    "reply_modal", "requester_card", "result_message", "sla_words", "staff_actions", "stats_message",
+    "changed_message", "digest_message", "error_message", "help_message", "history_message", "home_view",
+    "message_label", "new_ticket_modal", "notice", "outcome", "page_message", "parse_choice", "posted_message",
+    "refusal",
+    "reply_modal", "requester_card", "result_message", "sla_alert", "sla_dm", "sla_words", "staff_actions",
+    "stale_reminder", "stats_message", "usergroup_mention",
     "status_note", "thread_message", "ticket_card", "ticket_details", "ticket_line", "ticket_value",
 ]  # fmt: skip

@@ -133,14 +133,21 @@ def ticket_card(ticket: Ticket, *, categories: Sequence[str], now: datetime) -> 
     return SlackMessage(text=text, blocks=blocks)
 
 
-def requester_card(ticket: Ticket) -> SlackMessage:
-    """The requester's DM: their ticket, Close/Reopen, and how to add to it (reply in the thread)."""
+def requester_card(ticket: Ticket, *, acknowledgement: str | None = None) -> SlackMessage:
+    """The requester's DM: their ticket, Close/Reopen, and how to add to it (reply in the thread).
+
+    ``acknowledgement`` (``core.notices``: the response target, and when the clock starts outside business
+    hours) is shown while the ticket waits on support; a closed ticket shows why it was closed."""
     if ticket.status is Status.CLOSED:
         action = button("Reopen", A_REOPEN, ticket.id)
         hint = "This ticket is closed. Reply in this thread to reopen it, or press Reopen."
+        if ticket.close_reason:
+            hint = f"Closed: {user_mrkdwn(ticket.close_reason, 500)}. {hint}"
     else:
         action = button("Close", A_CLOSE, ticket.id, "danger")
         hint = "Reply in this thread to add to your ticket; support answers here."
+        if acknowledgement and ticket.status is Status.OPEN:
+            hint = f"{acknowledgement} {hint}"
     blocks = [
         ticket_header(ticket),
         {

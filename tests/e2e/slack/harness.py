@@ -68,11 +68,17 @@ def runtime_around(desk: Desk, settings: Settings) -> Runtime:
     return Runtime(settings=settings, db=desk.db, desk=desk)  # type: ignore[arg-type]
 
 
-async def start_slack(runtime: Runtime) -> SlackAdapter:
+async def start_slack(runtime: Runtime, *, posts_per_second: float = 0) -> SlackAdapter:
     """Slack and the web server, started as ``bot.bootstrap.start_adapters`` starts them; the outbox dispatcher
-    is made but not run (the test drains it with a frozen clock)."""
+    is made but not run (the test drains it with a frozen clock). Posts are not paced unless a test asks
+    (``posts_per_second``; the service paces at Slack's one per second per channel)."""
     settings = runtime.settings
-    slack = build_slack(settings.slack, runtime.desk)
+    slack = build_slack(
+        settings.slack,
+        runtime.desk,
+        digest_channel=settings.digest.slack_channel,
+        posts_per_second=posts_per_second,
+    )
     runtime.add_notifier(slack.notifier)
     await slack.start()
     runtime.closers.append(slack.stop)
