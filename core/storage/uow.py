@@ -18,8 +18,10 @@ from core.storage.tickets import TicketStore
 
 if TYPE_CHECKING:
     from core.storage.aggregates import StatsStore
+    from core.storage.automation import AutomationStore
     from core.storage.deliveries import DeliveryStore
     from core.storage.fulltext import SearchStore
+    from core.storage.operations import OperationsStore
     from core.storage.queue import OutboxStore
 
 
@@ -53,6 +55,18 @@ class UnitOfWork:
         from core.storage.deliveries import DeliveryStore
 
         return DeliveryStore(self.conn)
+
+    @cached_property
+    def automation(self) -> AutomationStore:
+        from core.storage.automation import AutomationStore
+
+        return AutomationStore(self.conn)
+
+    @cached_property
+    def operations(self) -> OperationsStore:
+        from core.storage.operations import OperationsStore
+
+        return OperationsStore(self.conn)
 
     @property
     def dialect(self) -> str:
