@@ -74,14 +74,15 @@ class Alert:
     """One alert notification, as the web adapter translated it.
 
     ``key`` groups notifications onto one ticket (Alertmanager's ``groupKey``, else a fingerprint); ``details``
-    is the text for the ticket (what fired, labels, links); ``severity`` picks the priority.
+    is the text for the ticket (what fired, labels, links); the highest of ``severities`` picks the priority;
+    ``count``: how many alerts of the group are firing.
     """
 
     key: str
     firing: bool
     title: str
     details: str
-    severity: str | None = None
+    severities: tuple[str, ...] = ()
     count: int = 1
 
 
@@ -143,8 +144,11 @@ class AutoTickets:
         return result
 
     # ------------------------------------------------------------------------------ alerts
-    def priority_of(self, severity: str | None) -> Priority | None:
-        return self.priority_map.get((severity or "").strip().lower())
+    def priority_of(self, severities: Iterable[str]) -> Priority | None:
+        """The highest priority the severities map to (``TICKETBOT_ALERTS__PRIORITY_MAP``); None: the default."""
+        mapped = [p for s in severities if (p := self.priority_map.get(s.strip().lower())) is not None]
+        order = list(Priority)
+        return max(mapped, key=order.index) if mapped else None
 
     async def from_alert(self, alert: Alert, source: Actor) -> Outcome:
         """Firing: open a ticket for the alert's key, or add to the one open for it. Resolved: note it on the
@@ -161,7 +165,7 @@ class AutoTickets:
             assert isinstance(closed, Changed)
             return Outcome("closed", closed.ticket)
         if current is None:
-            priority = self.priority_of(alert.severity)
+            priority = self.priority_of(alert.severities)
             command = OpenTicket(alert.title, alert.details, priority=priority, requester=_trusted(source))
             ticket, created = await self.open_once(key, command)
             if created:
