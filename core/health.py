@@ -17,6 +17,7 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from core import render
 from core.commands import AddNote, Close, OpenTicket, Reopen, SystemMessage
@@ -46,6 +47,12 @@ class AdapterState:
     @property
     def up(self) -> bool:
         return self.link is Link.CONNECTED
+
+
+class HealthPort(Protocol):
+    """What an adapter reports to: its connection, whenever it changes."""
+
+    def report(self, adapter: str, link: Link, detail: str = "") -> None: ...
 
 
 class HealthBoard:
@@ -148,7 +155,9 @@ class IncidentWatch:
         command = OpenTicket(f"{name} is {what}", body, priority=Priority.URGENT)
         ticket, created = await self.auto.open_once(key, command)
         if created:
-            log.warning("integration failure: %s opened for %s", ticket.id, state.adapter, extra={"ticket_id": ticket.id})
+            log.warning(
+                "integration failure: %s opened for %s", ticket.id, state.adapter, extra={"ticket_id": ticket.id}
+            )
 
     async def _recovered(self, state: AdapterState, now: datetime) -> None:
         ticket = await self.auto.open_ticket_for(self.key(state.adapter))

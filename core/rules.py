@@ -207,14 +207,10 @@ class AutoTickets:
         """
         bound = await self.desk.db.read(lambda uow: uow.automation.keyed_ticket(key))
         generation = bound[1] + 1 if bound else 1
-        result = await self.desk.execute(
-            replace(command, idempotency_key=f"{key}#{generation}"), actor or self.system
-        )
+        result = await self.desk.execute(replace(command, idempotency_key=f"{key}#{generation}"), actor or self.system)
         assert isinstance(result, Changed)
         now = self.desk.clock.now()
-        await self.desk.db.write(
-            lambda uow: uow.automation.bind_keyed_ticket(key, result.ticket.id, generation, now)
-        )
+        await self.desk.db.write(lambda uow: uow.automation.bind_keyed_ticket(key, result.ticket.id, generation, now))
         return result.ticket, bool(result.events)
 
     # ------------------------------------------------------------------------------ webhook replays

@@ -1,8 +1,11 @@
 """The discord.py bot: built with its dependencies, pointed at the configured REST base and gateway.
 
-``build_discord(settings, desk)`` is what bootstrap calls; it returns the bot (start it with
-``await bot.start(token)``) and its outbox notifier (register it as a consumer before starting the
-dispatcher).
+``build_discord(settings, desk)`` is what bootstrap calls; it returns the bot and its outbox notifier (register
+it as a consumer before starting the dispatcher). Start the bot with ``await bot.preflight(token)`` (log in and
+check the setup: stop on a fatal check) and then ``await bot.stay_connected()`` in a task — or simply
+``await bot.start(token)``. With a health port the bot reports its gateway connection: connected on READY and
+RESUMED, disconnected when the gateway drops, unauthorized when Discord closes it for a refused token (the
+rest of ticketbot keeps running; an integration-failure ticket follows, see ``core.health``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters.discord import render, views
+from adapters.discord.checks import discord_checks
 from adapters.discord.cog import TicketCog, answer_privately
 from adapters.discord.notifier import DiscordNotifier, describe_http_error
 from adapters.discord.settings import DiscordSettings
+from core.checks import Check
 from core.desk import Desk
+from core.health import HealthPort, Link
+from core.rules import AutoTickets
 
 log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+TOKEN_REFUSED = 4004  # the gateway's close code for a token that stopped working
 
 
 def apply_endpoints(settings: DiscordSettings) -> None:
@@ -53,7 +63,15 @@ class _TicketBot:
     notifier: DiscordNotifier
     synced: asyncio.Task[bool]  # the slash-command sync started by setup_hook
 
-    def __init__(self, *, desk: Desk, settings: DiscordSettings, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        desk: Desk,
+        settings: DiscordSettings,
+        auto: AutoTickets | None = None,
+        health: HealthPort | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(  # type: ignore[call-arg]
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -67,14 +85,62 @@ class _TicketBot:
         )
         self.desk = desk
         self.discord_settings = settings
+        self.auto = auto
+        self.health = health
         self.notifier = DiscordNotifier(self, desk, settings)  # type: ignore[arg-type]
+        self._closed = asyncio.Event()
 
     async def login(self, token: str) -> None:
         apply_endpoints(self.discord_settings)
         await super().login(token)  # type: ignore[misc]
 
+    async def preflight(self, token: str) -> list[Check]:
+        """Log in (REST only) and check the setup against Discord; a refused token is the one fatal check."""
+        try:
+            await self.login(token)
+        except discord.LoginFailure:
+            return [
+                Check.fail(
+                    "discord token", "Discord refused TICKETBOT_DISCORD__TOKEN",
+                    "developer portal → your app → Bot → Reset Token, and copy the new one", fatal=True,
+                )
+            ]  # fmt: skip
+        user = self.user  # type: ignore[attr-defined]
+        http = self.http  # type: ignore[attr-defined]
+        return await discord_checks(http, self.discord_settings, bot_id=user.id)
+
+    async def stay_connected(self) -> None:
+        """The gateway connection (after ``preflight`` logged in), reconnecting as discord.py does. A token
+        Discord stops accepting is reported as unauthorized and the connection stays down until shutdown;
+        the rest of ticketbot keeps running."""
+        try:
+            await self.connect(reconnect=True)  # type: ignore[attr-defined]
+        except discord.ConnectionClosed as exc:
+            if exc.code != TOKEN_REFUSED or self.health is None:
+                raise
+            self._report(Link.UNAUTHORIZED, "Discord closed the gateway: the token was refused (4004)")
+            await self._closed.wait()
+
+    async def close(self) -> None:
+        self._closed.set()
+        await super().close()  # type: ignore[misc]
+
+    def _report(self, link: Link, detail: str = "") -> None:
+        if self.health is not None:
+            self.health.report(PLATFORM, link, detail)
+
+    async def on_ready(self) -> None:
+        self._report(Link.CONNECTED)
+
+    async def on_resumed(self) -> None:
+        self._report(Link.CONNECTED)
+
+    async def on_disconnect(self) -> None:
+        if not self._closed.is_set():
+            self._report(Link.DISCONNECTED, "the gateway connection dropped; discord.py is reconnecting")
+
     async def setup_hook(self) -> None:
-        self.tickets = TicketCog(self, self.desk, self.discord_settings, self.notifier)  # type: ignore[arg-type]
+        self.tickets = TicketCog(self, self.desk, self.discord_settings, self.notifier, auto=self.auto)  # type: ignore[arg-type]
         await self.add_cog(self.tickets)  # type: ignore[attr-defined]
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)  # type: ignore[attr-defined]
         self.tree.on_error = self._on_tree_error  # type: ignore[attr-defined]
@@ -118,16 +184,18 @@ class ShardedTicketBot(_TicketBot, commands.AutoShardedBot):
     """Used when ``TICKETBOT_DISCORD__SHARD_COUNT`` is set."""
 
 
-def build_discord(settings: DiscordSettings, desk: Desk) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
+def build_discord(
+    settings: DiscordSettings, desk: Desk, *, auto: AutoTickets | None = None, health: HealthPort | None = None
+) -> tuple[TicketBot | ShardedTicketBot, DiscordNotifier]:
     """Build the bot and its outbox notifier (name ``"discord"``) from its settings section; nothing connects
     yet. The section checked itself when it was read (token, guild, support channel, staff role).
 
     Bootstrap: ``bot, notifier = build_discord(settings.discord, desk)``; ``runtime.add_notifier(notifier)``;
-    ``await bot.start(settings.discord.token.get_secret_value())`` in a task; ``await bot.close()`` on stop.
+    ``await bot.preflight(token)``, then ``bot.stay_connected()`` in a task; ``await bot.close()`` on stop.
     """
     bot: TicketBot | ShardedTicketBot
     if settings.shard_count:
-        bot = ShardedTicketBot(desk=desk, settings=settings, shard_count=settings.shard_count)
+        bot = ShardedTicketBot(desk=desk, settings=settings, auto=auto, health=health, shard_count=settings.shard_count)
     else:
-        bot = TicketBot(desk=desk, settings=settings)
+        bot = TicketBot(desk=desk, settings=settings, auto=auto, health=health)
     return bot, bot.notifier

@@ -151,9 +151,7 @@ def _describe_bodies(app: FastAPI, models: list[Any]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in models:
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")

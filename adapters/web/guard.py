@@ -88,7 +88,9 @@ class RequestGuard:
             scope, b"transfer-encoding"
         ) is not None
         if has_body and path.startswith(self.json_prefixes) and not is_json(_header(scope, b"content-type")):
-            return error_response(415, "unsupported_media_type", "send the body as JSON (Content-Type: application/json)")
+            return error_response(
+                415, "unsupported_media_type", "send the body as JSON (Content-Type: application/json)"
+            )
         return None
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:

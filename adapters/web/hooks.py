@@ -123,9 +123,7 @@ def build_hooks(auto: AutoTickets, secret: str, *, clock: Callable[[], float] = 
 
     @router.post("/alertmanager", summary="Prometheus Alertmanager (webhook version 4)",
                  openapi_extra=body_of["alertmanager"])  # fmt: skip
-    async def alertmanager(
-        request: Request, timestamp: Timestamp = None, signature: Signature = None
-    ) -> s.HookOut:
+    async def alertmanager(request: Request, timestamp: Timestamp = None, signature: Signature = None) -> s.HookOut:
         async def act(n: AlertmanagerNotification) -> list[Outcome]:
             if n.version != "4":
                 raise ApiError(422, "unsupported_version", f"Alertmanager webhook version {n.version[:10]!r}; "

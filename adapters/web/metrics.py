@@ -28,12 +28,16 @@ class _Figures(Collector):
 
     def collect(self) -> Iterator[Metric]:
         snap = self.snapshot
-        tickets = GaugeMetricFamily("ticketbot_tickets", "Tickets by status and priority", labels=["status", "priority"])
+        tickets = GaugeMetricFamily(
+            "ticketbot_tickets", "Tickets by status and priority", labels=["status", "priority"]
+        )
         for (status, priority), n in sorted(snap.tickets.items()):
             tickets.add_metric([status.lower(), priority.lower()], n)
         yield tickets
         yield CounterMetricFamily("ticketbot_tickets_created", "Tickets opened, all time", value=snap.created)
-        yield CounterMetricFamily("ticketbot_tickets_closed", "Times a ticket was closed, all time", value=snap.closings)
+        yield CounterMetricFamily(
+            "ticketbot_tickets_closed", "Times a ticket was closed, all time", value=snap.closings
+        )
         yield GaugeMetricFamily(
             "ticketbot_sla_breached_tickets", "Tickets whose first-response target was missed", value=snap.sla_missed
         )

@@ -37,4 +37,3 @@ class OperationsStore:
             .limit(1)
         )
         return self.conn.execute(stmt).scalar()
-

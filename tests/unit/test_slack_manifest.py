@@ -24,6 +24,8 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
     "conversations.open": "im:write",
     "conversations.replies": "channels:history",
+    "conversations.info": "channels:read",
+    "auth.test": None,
     "views.open": None,
     "views.publish": None,
 }
@@ -73,3 +75,9 @@ def test_http_mode_urls_point_at_the_mounted_path():
     text = MANIFEST.read_text()
     urls = re.findall(r"#\s*(?:request_)?url: (\S+)", text)
     assert len(urls) == 3 and all(u.endswith(SLACK_EVENTS_PATH) for u in urls)
+
+
+def test_the_start_up_checks_require_exactly_the_manifests_scopes():
+    from adapters.slack.checks import REQUIRED_SCOPES
+
+    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == set(REQUIRED_SCOPES)
