@@ -108,7 +108,8 @@ class SlackAdapter:
             return (Link.UNAUTHORIZED if error in REFUSED else Link.DISCONNECTED), f"auth.test: {error}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return Link.DISCONNECTED, f"cannot reach Slack ({type(exc).__name__})"
-        if self._socket is not None and not await self._socket.client.is_connected():
+        socket = self._socket.client if self._socket is not None else None  # (not a Web API method)
+        if socket is not None and not await socket.is_connected():
             return Link.DISCONNECTED, "the Socket Mode connection is down"
         return Link.CONNECTED, ""
 
