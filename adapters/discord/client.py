@@ -14,6 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 TOKEN_REFUSED = 4004  # the gateway's close code for a token that stopped working
+TOKEN_REFUSED_CHECK = Check.fail(
+    "discord token", "Discord refused TICKETBOT_DISCORD__TOKEN",
+    "developer portal → your app → Bot → Reset Token, and copy the new one", fatal=True,
+)  # fmt: skip
 
 
 def apply_endpoints(settings: DiscordSettings) -> None:
@@ -99,12 +104,7 @@ class _TicketBot:
         try:
             await self.login(token)
         except discord.LoginFailure:
-            return [
-                Check.fail(
-                    "discord token", "Discord refused TICKETBOT_DISCORD__TOKEN",
-                    "developer portal → your app → Bot → Reset Token, and copy the new one", fatal=True,
-                )
-            ]  # fmt: skip
+            return [TOKEN_REFUSED_CHECK]
         user = self.user  # type: ignore[attr-defined]
         http = self.http  # type: ignore[attr-defined]
         return await discord_checks(http, self.discord_settings, bot_id=user.id)
@@ -174,6 +174,24 @@ class _TicketBot:
             await answer_privately(interaction, text)
             return
         await self.tickets.unexpected(interaction, error, None)
+
+
+async def check_discord(settings: DiscordSettings) -> list[Check]:
+    """The setup checks without running the bot (``ticketbot doctor``): REST only, no gateway connection."""
+    apply_endpoints(settings)
+    client = discord.Client(intents=discord.Intents.none())
+    assert settings.token is not None
+    try:
+        await client.login(settings.token.get_secret_value())
+        assert client.user is not None
+        return await discord_checks(client.http, settings, bot_id=client.user.id)
+    except discord.LoginFailure:
+        return [TOKEN_REFUSED_CHECK]
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return [Check.fail("discord token", f"cannot reach Discord at {settings.api_url} ({type(exc).__name__})",
+                           "check the network and TICKETBOT_DISCORD__API_URL", fatal=True)]  # fmt: skip
+    finally:
+        await client.close()
 
 
 class TicketBot(_TicketBot, commands.Bot):
