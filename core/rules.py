@@ -200,18 +200,30 @@ class AutoTickets:
         return await self.desk.queries.find_ticket(bound[0]) if bound else None
 
     async def open_once(self, key: str, command: OpenTicket, actor: Actor | None = None) -> tuple[Ticket, bool]:
-        """Open ``command``'s ticket for ``key`` unless another delivery did: ``(ticket, created)``.
+        """The open ticket of ``key``, or ``command``'s new one: ``(ticket, created)``.
 
-        The opening is idempotent on the key and its generation (the number of tickets it has had), so
-        concurrent deliveries of a new key make one ticket and the others get it back.
+        The opening is idempotent on the key and its generation (how many tickets it has had), so concurrent
+        deliveries of a new key make one ticket and the others get that one back.
         """
-        bound = await self.desk.db.read(lambda uow: uow.automation.keyed_ticket(key))
-        generation = bound[1] + 1 if bound else 1
-        result = await self.desk.execute(replace(command, idempotency_key=f"{key}#{generation}"), actor or self.system)
-        assert isinstance(result, Changed)
-        now = self.desk.clock.now()
-        await self.desk.db.write(lambda uow: uow.automation.bind_keyed_ticket(key, result.ticket.id, generation, now))
-        return result.ticket, bool(result.events)
+        for _ in range(3):
+            bound = await self.desk.db.read(lambda uow: uow.automation.keyed_ticket(key))
+            generation = 1
+            if bound is not None:
+                current = await self.desk.queries.find_ticket(bound[0])
+                if current is not None and current.status is not Status.CLOSED:
+                    return current, False
+                generation = bound[1] + 1
+            result = await self.desk.execute(
+                replace(command, idempotency_key=f"{key}#{generation}"), actor or self.system
+            )
+            assert isinstance(result, Changed)
+            now = self.desk.clock.now()
+            ticket = result.ticket
+            await self.desk.db.write(lambda uow: uow.automation.bind_keyed_ticket(key, ticket.id, generation, now))
+            if result.events or ticket.status is not Status.CLOSED:
+                return ticket, bool(result.events)
+            # an earlier generation's ticket, closed meanwhile: look again at what the key is on now
+        raise RuntimeError(f"no open ticket for {key} after 3 attempts")
 
     # ------------------------------------------------------------------------------ webhook replays
     async def first_delivery(self, signature: str) -> bool:
