@@ -72,7 +72,7 @@ async def start_slack(runtime: Runtime) -> SlackAdapter:
     """Slack and the web server, started as ``bot.bootstrap.start_adapters`` starts them; the outbox dispatcher
     is made but not run (the test drains it with a frozen clock)."""
     settings = runtime.settings
-    slack = build_slack(settings.slack, runtime.desk)
+    slack = build_slack(settings.slack, runtime.desk, auto=runtime.auto)
     runtime.add_notifier(slack.notifier)
     await slack.start()
     runtime.closers.append(slack.stop)
