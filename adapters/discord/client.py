@@ -119,6 +119,7 @@ class _TicketBot:
             if exc.code != TOKEN_REFUSED or self.health is None:
                 raise
             self._report(Link.UNAUTHORIZED, "Discord closed the gateway: the token was refused (4004)")
+            self._closed.clear()  # discord.py closed the client itself: wait for ticketbot's own shutdown
             await self._closed.wait()
 
     async def close(self) -> None:
