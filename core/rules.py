@@ -217,13 +217,16 @@ class AutoTickets:
                 replace(command, idempotency_key=f"{key}#{generation}"), actor or self.system
             )
             assert isinstance(result, Changed)
-            now = self.desk.clock.now()
             ticket = result.ticket
-            await self.desk.db.write(lambda uow: uow.automation.bind_keyed_ticket(key, ticket.id, generation, now))
+            await self._bind(key, ticket.id, generation)
             if result.events or ticket.status is not Status.CLOSED:
                 return ticket, bool(result.events)
             # an earlier generation's ticket, closed meanwhile: look again at what the key is on now
         raise RuntimeError(f"no open ticket for {key} after 3 attempts")
+
+    async def _bind(self, key: str, ticket_id: str, generation: int) -> None:
+        now = self.desk.clock.now()
+        await self.desk.db.write(lambda uow: uow.automation.bind_keyed_ticket(key, ticket_id, generation, now))
 
     # ------------------------------------------------------------------------------ webhook replays
     async def first_delivery(self, signature: str) -> bool:

@@ -25,7 +25,7 @@ from adapters.discord.checks import discord_checks
 from adapters.discord.cog import TicketCog, answer_privately
 from adapters.discord.notifier import DiscordNotifier, describe_http_error
 from adapters.discord.settings import DiscordSettings
-from core.checks import Check
+from core.checks import Check, first_fatal
 from core.desk import Desk
 from core.health import HealthPort, Link
 from core.rules import AutoTickets
@@ -94,6 +94,8 @@ class _TicketBot:
         self.health = health
         self.notifier = DiscordNotifier(self, desk, settings)  # type: ignore[arg-type]
         self._closed = asyncio.Event()
+        self._preflight = False  # preflight() logs in: the slash commands sync only once its checks pass
+        self._may_sync = asyncio.Event()
 
     async def login(self, token: str) -> None:
         apply_endpoints(self.discord_settings)
@@ -101,13 +103,17 @@ class _TicketBot:
 
     async def preflight(self, token: str) -> list[Check]:
         """Log in (REST only) and check the setup against Discord; a refused token is the one fatal check."""
+        self._preflight = True
         try:
             await self.login(token)
         except discord.LoginFailure:
             return [TOKEN_REFUSED_CHECK]
         user = self.user  # type: ignore[attr-defined]
         http = self.http  # type: ignore[attr-defined]
-        return await discord_checks(http, self.discord_settings, bot_id=user.id)
+        checks = await discord_checks(http, self.discord_settings, bot_id=user.id)
+        if first_fatal(checks) is None:
+            self._may_sync.set()
+        return checks
 
     async def stay_connected(self) -> None:
         """The gateway connection (after ``preflight`` logged in), reconnecting as discord.py does. A token
@@ -124,6 +130,9 @@ class _TicketBot:
 
     async def close(self) -> None:
         self._closed.set()
+        synced = getattr(self, "synced", None)
+        if synced is not None and not synced.done():
+            synced.cancel()  # the setup failed its checks: nothing to sync
         await super().close()  # type: ignore[misc]
 
     def _report(self, link: Link, detail: str = "") -> None:
@@ -146,10 +155,13 @@ class _TicketBot:
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)  # type: ignore[attr-defined]
         self.tree.on_error = self._on_tree_error  # type: ignore[attr-defined]
         # syncing is one REST call that needs no gateway: run it beside the connection, not before it
+        if not self._preflight:
+            self._may_sync.set()
         self.synced = asyncio.create_task(self._sync_commands(), name="discord-sync-commands")
 
     async def _sync_commands(self) -> bool:
         """Register the /ticket commands in the configured guild (instant, unlike global commands)."""
+        await self._may_sync.wait()
         guild_id = self.discord_settings.guild_id
         if guild_id is None:
             log.warning("discord: TICKETBOT_DISCORD__GUILD_ID is not set; slash commands are not synced")

@@ -4,7 +4,6 @@ with the ticket id and explained to the user; no ticket is lost."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest

@@ -19,7 +19,9 @@ def web_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def web(desk: Desk, settings_factory: Callable[..., Settings], web_overrides: dict[str, Any]) -> AsyncIterator[Web]:
+async def web(
+    desk: Desk, settings_factory: Callable[..., Settings], web_overrides: dict[str, Any]
+) -> AsyncIterator[Web]:
     values: dict[str, Any] = {"api_tokens": [TOKEN, OTHER_TOKEN], "webhook_secret": SECRET}
     values.update(web_overrides)
     running = await start_web(desk, settings_factory(**values))

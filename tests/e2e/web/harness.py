@@ -101,7 +101,9 @@ class Web:
         return await self.call("POST", f"/hooks/{kind}", token=None, headers=headers, data=body)
 
     async def count(self) -> int:
-        return int(await self.desk.db.read(lambda uow: uow.conn.exec_driver_sql("SELECT count(*) FROM tickets").scalar()))
+        return int(
+            await self.desk.db.read(lambda uow: uow.conn.exec_driver_sql("SELECT count(*) FROM tickets").scalar())
+        )
 
     async def close(self) -> None:
         await self.session.close()

@@ -127,8 +127,13 @@ async def test_validation_errors_are_422_malformed_json_400_and_nothing_changes(
         assert reply.status == 422 and reply.error["code"] == "validation_error", body
         assert where in reply.error["message"], reply.error
     unknown_category = await web.call("POST", "/api/v1/tickets", {"subject": "ok", "requester": DANA, "category": "x"})
-    assert unknown_category.status == 422 and "choose one of Technical, Billing, General" in unknown_category.error["message"]
-    malformed = await web.call("POST", "/api/v1/tickets", data=b'{"subject": ', headers={"Content-Type": "application/json"})
+    assert (
+        unknown_category.status == 422
+        and "choose one of Technical, Billing, General" in unknown_category.error["message"]
+    )
+    malformed = await web.call(
+        "POST", "/api/v1/tickets", data=b'{"subject": ', headers={"Content-Type": "application/json"}
+    )
     assert malformed.status == 400 and malformed.error["code"] == "malformed_json"
     bad_id = await web.call("GET", "/api/v1/tickets/not-an-id")
     assert bad_id.status == 422 and "is not a ticket id" in bad_id.error["message"]
@@ -188,12 +193,15 @@ async def test_lists_and_searches_page_with_a_cursor_to_the_end(web: Web, clock:
 # ------------------------------------------------------------------------------------------------ idempotency
 async def test_an_idempotency_key_opens_one_ticket_for_24_hours(web: Web, clock: FakeClock) -> None:
     body = {"subject": "Charged twice", "requester": DANA}
-    first, again = [await web.call("POST", "/api/v1/tickets", body, headers={"Idempotency-Key": "order-77"}) for _ in "ab"]
+    first, again = [
+        await web.call("POST", "/api/v1/tickets", body, headers={"Idempotency-Key": "order-77"}) for _ in "ab"
+    ]
     assert (first.status, again.status) == (201, 200) and again.headers["idempotent-replayed"] == "true"
     assert first.body["ticket"]["id"] == again.body["ticket"]["id"] and await web.count() == 1
-    together = await asyncio.gather(*(
-        web.call("POST", "/api/v1/tickets", {**body, "subject": "Race"}, headers={"Idempotency-Key": "race"}) for _ in range(5)
-    ))  # fmt: skip
+    race = {**body, "subject": "Race"}
+    together = await asyncio.gather(
+        *(web.call("POST", "/api/v1/tickets", race, headers={"Idempotency-Key": "race"}) for _ in range(5))
+    )
     assert sorted(r.status for r in together) == [200, 200, 200, 200, 201]
     assert len({r.body["ticket"]["id"] for r in together}) == 1 and await web.count() == 2
     clock.advance(timedelta(hours=24, seconds=1))

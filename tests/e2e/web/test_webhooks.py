@@ -38,7 +38,9 @@ async def test_an_alert_group_is_one_ticket_until_it_resolves(web: Web) -> None:
     other, second = await ticket_of(web, await web.hook("alertmanager", alertmanager("DiskFull", severity="warning")))
     assert other == "opened" and second.id != ticket.id and second.priority is Priority.MEDIUM
 
-    resolved, noted = await ticket_of(web, await web.hook("alertmanager", alertmanager("HighLatency", status="resolved")))
+    resolved, noted = await ticket_of(
+        web, await web.hook("alertmanager", alertmanager("HighLatency", status="resolved"))
+    )
     assert (resolved, noted.id, noted.status) == ("resolved", ticket.id, Status.OPEN)  # CLOSE_ON_RESOLVE is off
     last = (await web.desk.queries.thread(ticket.id, include_internal=True))[-1]
     assert last.internal and last.body.startswith("Resolved: HighLatency")
@@ -49,16 +51,19 @@ async def test_an_alert_group_is_one_ticket_until_it_resolves(web: Web) -> None:
 async def test_with_close_on_resolve_a_resolved_group_closes_and_the_next_firing_opens_anew(web: Web) -> None:
     _, ticket = await ticket_of(web, await web.hook("alertmanager", alertmanager()))
     action, closed = await ticket_of(web, await web.hook("alertmanager", alertmanager(status="resolved")))
-    assert (action, closed.id, closed.status, closed.close_reason) == ("closed", ticket.id, Status.CLOSED, "the alert resolved")
+    assert (action, closed.id, closed.status, closed.close_reason) == (
+        "closed",
+        ticket.id,
+        Status.CLOSED,
+        "the alert resolved",
+    )
     ignored = await web.hook("alertmanager", alertmanager(status="resolved"))
     assert ignored.body["results"] == [{"action": "ignored", "ticket_id": None}]
     action, fresh = await ticket_of(web, await web.hook("alertmanager", alertmanager()))
     assert action == "opened" and fresh.id != ticket.id
 
 
-@pytest.mark.parametrize(
-    "web_overrides", [{"alerts": {"priority_map": "critical:high,warning:urgent"}}], indirect=True
-)
+@pytest.mark.parametrize("web_overrides", [{"alerts": {"priority_map": "critical:high,warning:urgent"}}], indirect=True)
 async def test_severity_maps_to_priority_as_configured(web: Web) -> None:
     _, warning = await ticket_of(web, await web.hook("alertmanager", alertmanager("A", severity="warning")))
     _, unknown = await ticket_of(web, await web.hook("alertmanager", alertmanager("B", severity="page-me")))
@@ -89,7 +94,9 @@ async def test_the_generic_hook_opens_tickets_and_groups_by_fingerprint(web: Web
         "opened", Priority.HIGH, "ops", "api",
     )  # fmt: skip
     for _ in range(2):
-        action, grouped = await ticket_of(web, await web.hook("ticket", {"subject": "Disk 91%", "fingerprint": "disk-7"}))
+        action, grouped = await ticket_of(
+            web, await web.hook("ticket", {"subject": "Disk 91%", "fingerprint": "disk-7"})
+        )
     assert action == "updated" and await web.count() == 2
     invalid = await web.hook("ticket", {"subject": "x", "priority": "soon"})
     assert invalid.status == 422 and "priority" in invalid.error["message"]
