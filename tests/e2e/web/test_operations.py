@@ -34,9 +34,18 @@ async def test_ready_only_when_the_database_is_migrated_and_every_adapter_is_con
     assert refused.status == 503 and refused.body["problems"] == ["discord unauthorized (token refused (4004))"]
     board.report("discord", Link.CONNECTED)
 
-    await web.desk.db.write(lambda uow: uow.conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'"))
-    stale = await web.call("GET", "/readyz", token=None)
-    assert stale.status == 503 and "run `ticketbot migrate`" in stale.body["problems"][0]
+    head = await web.desk.db.read(
+        lambda uow: uow.conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    )
+
+    try:  # (PostgreSQL tests share one schema: the head is always put back)
+        await web.desk.db.write(lambda uow: uow.conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005'"))
+        stale = await web.call("GET", "/readyz", token=None)
+        assert stale.status == 503 and "run `ticketbot migrate`" in stale.body["problems"][0]
+    finally:
+        await web.desk.db.write(
+            lambda uow: uow.conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")
+        )
 
 
 async def test_metrics_count_tickets_closings_sla_adapters_and_requests(web: Web) -> None:
