@@ -17,11 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings, SettingsError
+from core.checks import Check, Verdict, first_fatal
 from core.desk import Desk
+from core.health import HealthBoard, IncidentWatch
 from core.lifecycle import Rules
 from core.model import Priority
 from core.outbox import Dispatcher
 from core.ports import Clock, Database, Notifier, SystemClock
+from core.rules import AutoTickets
 from core.scheduler import Scheduler
 from core.sla import BusinessHours, SlaPolicy
 from core.storage.database import SqlDatabase
@@ -48,6 +51,17 @@ def digest_plan(settings: Settings) -> DigestPlan:
         channels["discord"] = str(settings.digest.discord_channel_id)
     hour, minute = (int(part) for part in settings.digest.time.split(":"))
     return DigestPlan(time(hour, minute), ZoneInfo(settings.digest.timezone), channels)
+
+
+def build_auto(settings: Settings, desk: Desk) -> AutoTickets:
+    """The automatic-ticket rules from ``TICKETBOT_RULES__*`` and ``TICKETBOT_ALERTS__*``."""
+    return AutoTickets(
+        desk,
+        keywords=settings.rules.keywords,
+        cooldown=settings.rules.cooldown,
+        priority_map=settings.alerts.priority_map,
+        close_on_resolve=settings.alerts.close_on_resolve,
+    )
 
 
 def build_desk(settings: Settings, db: Database, *, clock: Clock | None = None, **kwargs: Any) -> Desk:
@@ -98,6 +112,12 @@ class Runtime:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     failure: str | None = None  # why an adapter stopped on its own, if one did
     web_url: str | None = None  # where the web server listens, once started
+    board: HealthBoard = field(init=False)  # each adapter's connection, as it reports it
+    auto: AutoTickets = field(init=False)  # keyword rules, alerts, webhooks
+
+    def __post_init__(self) -> None:
+        self.board = HealthBoard(self.desk.clock)
+        self.auto = build_auto(self.settings, self.desk)
 
     def add_notifier(self, notifier: Notifier) -> None:
         self.notifiers.append(notifier)
@@ -117,6 +137,15 @@ class Runtime:
         self.scheduler = Scheduler(self.desk)
         self.scheduler_task = asyncio.create_task(self.scheduler.run(self.stop), name="scheduler")
         return self.scheduler
+
+    def start_automation(self) -> None:
+        """The integration-failure watch (with a chat platform) and the housekeeping of the automatic rules."""
+        if platforms_configured(self.settings):
+            grace = self.settings.health.grace
+            watch = IncidentWatch(self.auto, self.board, grace=grace)
+            interval = min(5.0, max(0.2, grace.total_seconds() / 10))
+            self.run_in_background("health", watch.run(self.stop, interval=interval))
+        self.run_in_background("housekeeping", _housekeeping(self.auto, self.stop))
 
     def run_in_background(self, name: str, work: Any) -> None:
         """Run an adapter's main coroutine; if it ends by itself (a bad token…), stop ticketbot and say why."""
@@ -213,6 +242,63 @@ async def serve(settings: Settings, *, console: bool, console_actor: Any = None)
         raise AdapterFailed(runtime.failure)
 
 
+async def _housekeeping(auto: AutoTickets, stop: asyncio.Event, every: float = 300.0) -> None:
+    """Forget expired webhook signatures, cooldowns and idempotency keys every few minutes."""
+    while not stop.is_set():
+        try:
+            await auto.purge()
+        except Exception:
+            log.exception("housekeeping failed; trying again later")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+async def database_problems(engine: AsyncEngine) -> list[str]:
+    """Why the database keeps this process from being ready (``/readyz``): unreachable, or not migrated."""
+    try:
+        current = await current_revision(engine)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return [f"database unreachable: {first[:200]}"]
+    head = head_revision()
+    if current != head:
+        return [f"database schema at {current or 'nothing'}, this version needs {head}: run `ticketbot migrate`"]
+    return []
+
+
+def web_services(runtime: Runtime) -> Any:
+    """What the web server serves besides Slack's events: the API, webhooks, readiness and metrics."""
+    from adapters.web.app import WebServices
+    from bot.cli import version
+    from core.operations import snapshot
+
+    settings, desk = runtime.settings, runtime.desk
+
+    async def figures() -> Any:
+        return await snapshot(runtime.db, now=desk.clock.now(), dead_after=settings.outbox.dead_after)
+
+    return WebServices(
+        desk=desk,
+        auto=runtime.auto,
+        board=runtime.board,
+        api_tokens=tuple(settings.api_tokens),
+        webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        readiness=lambda: database_problems(runtime.db.engine),
+        snapshot=figures,
+        version=version(),
+    )
+
+
+def stop_on_fatal(checks: list[Check]) -> None:
+    """Log what the start-up checks found amiss; a fatal one stops ``ticketbot run`` with its line."""
+    for check in checks:
+        if check.verdict is not Verdict.OK and not check.fatal:
+            log.warning("%s", check.line)
+    fatal = first_fatal(checks)
+    if fatal is not None:
+        raise SettingsError(fatal.line)
+
+
 class AdapterFailed(Exception):
     """An adapter stopped on its own (e.g. its token was refused); ``str()`` says which and why."""
 
@@ -231,11 +317,15 @@ async def start_adapters(runtime: Runtime) -> None:
             settings.discord,
             runtime.desk,
             digest_channel_id=settings.digest.discord_channel_id,
+            auto=runtime.auto,
+            health=runtime.board,
         )
-        runtime.add_notifier(notifier)
-        assert settings.discord.token is not None
-        runtime.run_in_background("discord", bot.start(settings.discord.token.get_secret_value()))
         runtime.closers.append(bot.close)
+        runtime.board.expect("discord")
+        assert settings.discord.token is not None
+        stop_on_fatal(await bot.preflight(settings.discord.token.get_secret_value()))  # logs in
+        runtime.add_notifier(notifier)
+        runtime.run_in_background("discord", bot.stay_connected())
     slack_handler = None
     if settings.slack.enabled:
         from adapters.slack.app import build_slack
@@ -244,15 +334,20 @@ async def start_adapters(runtime: Runtime) -> None:
             settings.slack,
             runtime.desk,
             digest_channel=settings.digest.slack_channel,
+            auto=runtime.auto,
+            health=runtime.board,
         )
+        runtime.closers.append(slack.stop)
+        runtime.board.expect("slack")
+        stop_on_fatal(await slack.preflight())
         runtime.add_notifier(slack.notifier)
         await slack.start()  # Socket Mode connects here
-        runtime.closers.append(slack.stop)
         slack_handler = slack.request_handler
     from adapters.web.app import build_web_app
     from adapters.web.server import WebServer
 
-    web = WebServer(build_web_app(slack_handler=slack_handler), host=settings.http.host, port=settings.http.port)
+    app = build_web_app(slack_handler=slack_handler, services=web_services(runtime))
+    web = WebServer(app, host=settings.http.host, port=settings.http.port)
     try:
         await web.start()
     except (OSError, SystemExit) as exc:  # uvicorn exits when it cannot bind
@@ -261,7 +356,10 @@ async def start_adapters(runtime: Runtime) -> None:
         ) from None
     runtime.closers.append(web.stop)  # closers run in reverse: the web server stops accepting first
     runtime.web_url = web.url
-    log.info("web server on %s (/healthz%s)", web.url, ", /slack/events" if slack_handler else "")
+    served = ["/healthz", "/readyz", "/metrics"] + (["/slack/events"] if slack_handler else [])
+    served += (["/api/v1"] if settings.api_tokens else []) + (["/hooks"] if settings.webhook_secret else [])
+    log.info("web server on %s (%s)", web.url, ", ".join(served))
     runtime.start_dispatcher()
     runtime.start_scheduler()
+    runtime.start_automation()
     gc.freeze()  # start-up garbage is permanent: keep full collections from stalling the loop under load

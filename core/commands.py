@@ -63,6 +63,18 @@ class AddNote(Command):
 
 
 @dataclass(frozen=True)
+class SystemMessage(Command):
+    """A public line from ticketbot itself (an alert fired again, an integration recovered): shown in the
+    conversation, changes no status. Only the system actor (``Actor.system()``) posts one."""
+
+    ticket_id: str
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+    idempotency_key: str | None = None
+    origin: Link | None = None
+
+
+@dataclass(frozen=True)
 class ChangeStatus(Command):
     ticket_id: str
     status: Status | str

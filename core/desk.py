@@ -47,6 +47,7 @@ from core.commands import (
     Shown,
     ShowStats,
     ShowTicket,
+    SystemMessage,
     UserRef,
 )
 from core.delivery import Deliveries
@@ -210,8 +211,10 @@ class Desk:
         return events
 
     # ------------------------------------------------------------------ messages
-    async def _post(self, cmd: Reply | AddNote, actor: Actor) -> Posted:
-        """The one message entry point: a public reply (either side) or an internal note."""
+    async def _post(self, cmd: Reply | AddNote | SystemMessage, actor: Actor) -> Posted:
+        """The one message entry point: a public reply (either side), an internal note or a system line."""
+        if isinstance(cmd, SystemMessage) and actor.platform != "system":
+            raise NotPermitted("only ticketbot itself posts system messages")
         tid = normalize_ticket_id(cmd.ticket_id)
         internal = isinstance(cmd, AddNote)
         body = clean_body(cmd.body, required=not cmd.attachments)
@@ -237,10 +240,12 @@ class Desk:
         return result
 
     def _add_message(
-        self, uow: UnitOfWork, cmd: Reply | AddNote, tid: str, actor: Actor, body: str, now: datetime,
-        internal: bool,
+        self, uow: UnitOfWork, cmd: Reply | AddNote | SystemMessage, tid: str, actor: Actor, body: str,
+        now: datetime, internal: bool,
     ) -> Posted:  # fmt: skip
         pk, before = self._load(uow, tid, actor, lock=True)
+        if isinstance(cmd, SystemMessage):  # no side in the conversation: the status stays as it is
+            return self._insert_message(uow, pk, before, before.copy(), [], cmd, actor, Role.SYSTEM, body, now, False)
         as_staff = True if internal else getattr(cmd, "as_staff", None)
         if as_staff is None:
             as_staff = not before.is_requester(actor)
@@ -259,6 +264,13 @@ class Desk:
                 events = lifecycle.requester_message(after, now, self.rules, actor)
             except InvalidTransition:  # closed too long ago: the reply opens a follow-up ticket
                 return self._follow_up(uow, before, actor, body, cmd.attachments, now)
+        return self._insert_message(uow, pk, before, after, events, cmd, actor, role, body, now, internal)
+
+    def _insert_message(
+        self, uow: UnitOfWork, pk: int, before: Ticket, after: Ticket, events: list[Event],
+        cmd: Reply | AddNote | SystemMessage, actor: Actor, role: Role, body: str, now: datetime, internal: bool,
+    ) -> Posted:  # fmt: skip
+        tid = before.id
         message = uow.tickets.add_message(
             ticket_id=tid, author=actor, role=role, body=body, internal=internal, attachments=cmd.attachments, at=now
         )
@@ -672,6 +684,7 @@ _HANDLERS: dict[type[Command], Callable[[Desk, Any, Actor], Awaitable[Result]]] 
     OpenTicket: Desk._open,
     Reply: Desk._post,
     AddNote: Desk._post,
+    SystemMessage: Desk._post,
     ChangeStatus: Desk._change_status,
     Close: Desk._close,
     Reopen: Desk._reopen,

@@ -16,7 +16,7 @@ BODY_MAX = 40_000
 DEFAULT_CATEGORIES: tuple[str, ...] = ("Technical", "Billing", "General")
 PLATFORM_NAMES = {
     "slack": "Slack", "discord": "Discord", "console": "console", "api": "API", "cli": "CLI", "email": "email",
-    "web": "web", "system": "ticketbot",
+    "web": "web", "system": "ticketbot", "webhook": "webhook", "alertmanager": "Alertmanager", "grafana": "Grafana",
 }  # fmt: skip
 
 

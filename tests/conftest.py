@@ -29,6 +29,9 @@ from tests.fakes.clock import FakeClock
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
 TABLES = (
     "timers",
+    "rule_cooldowns",
+    "webhook_signatures",
+    "keyed_tickets",
     "deliveries",
     "outbox",
     "idempotency_keys",

@@ -56,6 +56,7 @@ from core.commands import (
 from core.desk import Desk, require_staff
 from core.errors import InvalidInput, NotFound, NotPermitted, TicketError
 from core.model import Actor, Link, Priority, Status
+from core.rules import AutoTickets
 from core.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,20 @@ TicketId = app_commands.Transform[str, TicketIdTransformer]
 class TicketCog(commands.GroupCog, group_name="ticket", group_description="Support tickets"):
     """The /ticket command group and the handlers behind the buttons, selects and modal."""
 
-    def __init__(self, bot: commands.Bot, desk: Desk, settings: DiscordSettings, notifier: DiscordNotifier) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        desk: Desk,
+        settings: DiscordSettings,
+        notifier: DiscordNotifier,
+        *,
+        auto: AutoTickets | None = None,
+    ) -> None:
         self.bot = bot
         self.desk = desk
         self.settings = settings
+        self.auto = auto if auto is not None and auto.keywords else None
+        self.watched = frozenset(int(c) for c in settings.watch_channel_ids)
         self.categories = list(desk.categories)
         self.notifier = notifier
         super().__init__()
@@ -321,12 +332,18 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
     # ================================================================================ thread messages
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """A message in a ticket thread is a ticket message: the requester's reply, or a staff reply."""
+        """A message in a ticket thread is a ticket message: the requester's reply, or a staff reply. In a
+        watched channel, a message with a keyword opens a ticket for its author."""
         if message.author.bot or message.type not in RELAYED_TYPES or message.guild is None:
             return
         if message.guild.id != self.settings.guild_id or self.settings.support_channel_id is None:
             return
         channel = message.channel
+        if self.auto is not None and (
+            channel.id in self.watched or getattr(channel, "parent_id", None) in self.watched
+        ):
+            await self._keyword(message)
+            return
         if isinstance(channel, discord.Thread):
             if channel.parent_id != self.settings.support_channel_id:
                 return
@@ -348,6 +365,30 @@ class TicketCog(commands.GroupCog, group_name="ticket", group_description="Suppo
             return
         if isinstance(result, Posted) and result.followed_up:
             await self._reply(message, render.outcome(result), ticket_id)
+
+    async def _keyword(self, message: discord.Message) -> None:
+        """A keyword rule (``core.rules``): the ticket for the author, and an answer to their message (once)."""
+        assert self.auto is not None
+        key = f"discord:{message.channel.id}:{message.id}"
+        try:
+            result = await self.auto.from_keyword(self._actor(message.author), message.content, message_key=key)
+        except TicketError as exc:
+            await self._reply(message, render.error_line(exc), "-")
+            return
+        if result is None:
+            return
+        tid = result.ticket.id
+        text = f"🎫 Ticket **{tid}** is open for you; support follows up in a private thread."
+
+        async def answer() -> str:
+            async with self.notifier.pace.slot():
+                sent = await message.reply(text, mention_author=False, allowed_mentions=render.NO_MENTIONS)
+            return str(sent.id)
+
+        try:
+            await self.desk.deliveries.once(f"ticket:{tid}", "discord_keyword_answer", answer)
+        except discord.HTTPException as exc:  # the ticket is open; only the answer in the channel is missing
+            log.warning("discord: could not answer the keyword message of %s: %s", tid, describe_http_error(exc))
 
     # ================================================================================ plumbing
     def _actor(self, user: discord.abc.User) -> Actor:

@@ -10,24 +10,31 @@ The adapter holds no ticket state: which Slack message belongs to which ticket i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.answers import Answers
+from adapters.slack.checks import REFUSED, slack_checks
 from adapters.slack.home import HomeTab
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.notifier import POSTS_PER_SECOND, SlackNotifier
-from adapters.slack.people import SlackPeople
+from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.settings import SlackSettings
 from adapters.slack.threads import ThreadListeners
 from adapters.slack.transport import AckFirst, InFlight, TrackedRequestHandler, TrackedSocketModeHandler
+from core.checks import Check
 from core.desk import Desk
+from core.health import HealthPort, Link
+from core.rules import AutoTickets
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +54,31 @@ class SlackAdapter:
     acks: AckFirst  # Slack's requests waiting for their ack (both transports count them)
     settings: SlackSettings
     request_handler: TrackedRequestHandler | None = None
+    health: HealthPort | None = None
+    health_interval: float = 30.0  # seconds between two looks at the connection (auth.test, the socket)
     _socket: AsyncSocketModeHandler | None = field(default=None, repr=False)
+    _watch: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def socket_mode(self) -> bool:
         return self.settings.app_token is not None
 
-    async def start(self) -> None:
-        """Open the Web API connection pool; connect Socket Mode when an app token is set (in HTTP mode the
-        web server serves ``request_handler``)."""
+    def _open_pool(self) -> None:
         if self.app.client.session is None:
             # one keep-alive pool for every Web API call (Bolt's per-request clients share it); without it
             # slack_sdk opens a new session — and a TLS handshake — per call
             self.app.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+    async def preflight(self) -> list[Check]:
+        """Check the setup against Slack (token, scopes, staff channel, staff): what ``ticketbot run`` starts
+        with and ``ticketbot doctor`` prints."""
+        self._open_pool()
+        return await slack_checks(self.app.client, self.settings)
+
+    async def start(self) -> None:
+        """Open the Web API connection pool; connect Socket Mode when an app token is set (in HTTP mode the
+        web server serves ``request_handler``); with a health port, report the connection from now on."""
+        self._open_pool()
         if self.socket_mode and self._socket is None:
             assert self.settings.app_token is not None
             self._socket = TrackedSocketModeHandler(
@@ -68,9 +87,39 @@ class SlackAdapter:
             self._socket.gate = self.acks
             await self._socket.connect_async()
             log.info("Slack Socket Mode connected")
+        if self.health is not None and self._watch is None:
+            self.health.report(PLATFORM, Link.CONNECTED)
+            self._watch = asyncio.create_task(self._watch_connection(), name="slack-health")
+
+    async def _watch_connection(self) -> None:
+        """Every ``health_interval``: the token still works (auth.test) and the socket is up (Socket Mode)."""
+        assert self.health is not None
+        while True:
+            await asyncio.sleep(self.health_interval)
+            link, detail = await self.connection()
+            self.health.report(PLATFORM, link, detail)
+
+    async def connection(self) -> tuple[Link, str]:
+        """The connection as Slack answers now."""
+        try:
+            await self.app.client.auth_test()
+        except SlackApiError as err:
+            error = str(err.response.get("error"))
+            return (Link.UNAUTHORIZED if error in REFUSED else Link.DISCONNECTED), f"auth.test: {error}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return Link.DISCONNECTED, f"cannot reach Slack ({type(exc).__name__})"
+        socket = self._socket.client if self._socket is not None else None  # (not a Web API method)
+        if socket is not None and not await socket.is_connected():
+            return Link.DISCONNECTED, "the Socket Mode connection is down"
+        return Link.CONNECTED, ""
 
     async def stop(self, grace: float = 10.0) -> None:
         """Disconnect Socket Mode, then let listener work in progress finish (up to ``grace`` seconds)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
@@ -116,13 +165,16 @@ def build_slack(
     *,
     digest_channel: str | None = None,
     posts_per_second: float = POSTS_PER_SECOND,
+    auto: AutoTickets | None = None,
+    health: HealthPort | None = None,
 ) -> SlackAdapter:
     """Build the Slack adapter from its configuration section and a desk (categories and the SLA policy come
-    from the desk; the digest's channel and time zone from ``TICKETBOT_DIGEST__*``, passed by the composition
-    root). ``posts_per_second``: the per-channel posting pace (Slack's limit; benches and tests change it).
+    from the desk; the digest's channel from ``TICKETBOT_DIGEST__*``, passed by the composition root).
+    ``posts_per_second``: the per-channel posting pace (Slack's limit; benches and tests change it).
 
     The section checked itself when it was read (``SlackSettings``); call this only when it is ``enabled``.
-    Register ``adapter.notifier`` with the outbox (``Runtime.add_notifier``) so events reach it.
+    Register ``adapter.notifier`` with the outbox (``Runtime.add_notifier``) so events reach it. ``auto``
+    brings the keyword rules of the watched channels; ``health`` receives the connection's state.
     """
     if settings.bot_token is None:
         raise ValueError("build_slack needs TICKETBOT_SLACK__BOT_TOKEN (check SlackSettings.enabled first)")
@@ -135,7 +187,7 @@ def build_slack(
     people = SlackPeople(client, settings)
     busy, acks = InFlight(), AckFirst()
     answers = Answers(acks, HomeTab(desk, people))
-    threads = ThreadListeners(desk, people, settings, busy=busy, answers=answers)
+    threads = ThreadListeners(desk, people, settings, busy=busy, answers=answers, auto=auto)
     register(app, SlackListeners(desk, people, busy=busy, answers=answers, threads=threads), threads)
     notifier = SlackNotifier(
         desk.queries,
@@ -150,4 +202,6 @@ def build_slack(
         posts_per_second=posts_per_second,
     )
     handler = TrackedRequestHandler(app, acks) if settings.signing_secret is not None else None
-    return SlackAdapter(app=app, notifier=notifier, busy=busy, acks=acks, settings=settings, request_handler=handler)
+    return SlackAdapter(
+        app=app, notifier=notifier, busy=busy, acks=acks, settings=settings, request_handler=handler, health=health
+    )

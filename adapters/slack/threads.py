@@ -1,10 +1,12 @@
-"""Tickets in and from Slack threads: messages in a ticket's thread, the message shortcut, the :ticket: reaction.
+"""Tickets in and from Slack threads: messages in a ticket's thread, the message shortcut, the :ticket: reaction,
+and the keyword rules of watched channels.
 
 A message in the thread of a staff card or of a requester's DM card is added to that ticket (the requester's
 as a reply; anyone else's in the staff thread as a reply to the requester or an internal note, by
 ``reply_mode``); the desk decides whether they may, and its refusal is shown to them privately. A ticket made
 from a message (the shortcut's modal, or a :ticket: reaction in a watched channel) links that message and
-imports the rest of its thread.
+imports the rest of its thread. A message in a watched channel holding a keyword (``core.rules``; one
+ticket per person per cooldown) becomes a ticket for its author the same way, and the bot says so in thread.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.commands import AddNote, Changed, Command, OpenTicket, Posted, Reply
 from core.desk import Desk
 from core.errors import TicketError
 from core.model import Actor, Link, Ticket
+from core.rules import AutoTickets
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,17 @@ class ThreadListeners:
     """Listeners for thread messages, the message shortcut and the :ticket: reaction; and the thread import."""
 
     def __init__(
-        self, desk: Desk, people: SlackPeople, settings: SlackSettings, *, busy: InFlight, answers: Answers
+        self,
+        desk: Desk,
+        people: SlackPeople,
+        settings: SlackSettings,
+        *,
+        busy: InFlight,
+        answers: Answers,
+        auto: AutoTickets | None = None,
     ) -> None:
         self.desk = desk
+        self.auto = auto if auto is not None and auto.keywords else None
         self.people = people
         self.staff_channel = settings.staff_channel
         self.watch_channels = frozenset(settings.watch_channels)
@@ -51,8 +62,12 @@ class ThreadListeners:
     async def on_message(self, ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         async with self.busy:
             await ack()
-            if not translate.is_person_message(event) or translate.thread_of(event) is None:
-                return  # bots, edits, joins; top-level messages are not ticket messages
+            if not translate.is_person_message(event):
+                return  # bots, edits, joins
+            if translate.thread_of(event) is None:  # top level: no ticket's message, maybe a keyword
+                if self._watched(event):
+                    await self.answers.guarded(self._keyword(event, client), self._ephemeral(event, client))
+                return
 
             async def tell(message: render.SlackMessage) -> None:
                 try:
@@ -66,9 +81,43 @@ class ThreadListeners:
                 except SlackApiError as err:
                     log.warning("could not answer %s: %s", event.get("user"), err.response.get("error"))
 
-            await self.answers.guarded(self._thread_message(event, str(body.get("event_id") or ""), tell), tell)
+            work = self._thread_message(event, str(body.get("event_id") or ""), tell, client)
+            await self.answers.guarded(work, tell)
 
-    async def _thread_message(self, event: dict[str, Any], event_id: str, tell: Tell) -> None:
+    def _watched(self, event: dict[str, Any]) -> bool:
+        return self.auto is not None and event.get("channel") in self.watch_channels
+
+    def _ephemeral(self, event: dict[str, Any], client: AsyncWebClient) -> Tell:
+        async def tell(message: render.SlackMessage) -> None:
+            try:
+                await client.chat_postEphemeral(
+                    channel=event["channel"], user=event["user"], thread_ts=event.get("thread_ts") or event["ts"],
+                    text=message.text, blocks=message.blocks,
+                )  # fmt: skip
+            except SlackApiError as err:
+                log.warning("could not answer %s: %s", event.get("user"), err.response.get("error"))
+
+        return tell
+
+    async def _keyword(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A keyword in a watched channel: a ticket for the author, said in the message's thread (once)."""
+        assert self.auto is not None
+        channel, ts = str(event["channel"]), str(event["ts"])
+        root = translate.thread_of(event) or ts
+        for place in dict.fromkeys((root, ts)):  # the conversation is a ticket's already
+            if await self.desk.queries.ticket_by_link(
+                platform=PLATFORM, channel_id=channel, thread_id=place, kind=SOURCE
+            ):
+                return
+        author = await self.people.actor(str(event["user"]))
+        text = translate.to_plain(event.get("text"))
+        result = await self.auto.from_keyword(author, text, message_key=f"slack:{channel}:{ts}")
+        if result is None:
+            return  # no keyword, or the author's cooldown
+        source = {"channel": channel, "ts": ts, "thread_ts": root, "user": author.user_id}
+        await self.link_source_and_import(client, result.ticket, source, author)
+
+    async def _thread_message(self, event: dict[str, Any], event_id: str, tell: Tell, client: AsyncWebClient) -> None:
         channel, thread_ts = str(event["channel"]), translate.thread_of(event)
         in_staff_channel = channel == self.staff_channel
         ticket = await self.desk.queries.ticket_by_link(
@@ -77,8 +126,10 @@ class ThreadListeners:
             thread_id=thread_ts,
             kind=STAFF_CARD if in_staff_channel else REQUESTER_DM,
         )
-        if ticket is None:
-            return  # a thread that is no ticket's
+        if ticket is None:  # a thread that is no ticket's: in a watched channel, maybe a keyword
+            if self._watched(event):
+                await self._keyword(event, client)
+            return
         actor = await self.people.actor(str(event["user"]))
         files = translate.attachments_from(event.get("files"))
         here = Link(ticket.id, PLATFORM, "", channel, thread_ts, str(event["ts"]))

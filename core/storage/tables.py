@@ -253,3 +253,42 @@ STAT_COLUMNS = (
     "n_open", "n_pending", "n_closed", "frt_sum", "frt_n", "res_sum", "res_n",
     "sla_met", "sla_n", "csat_sum", "csat_n",
 )  # fmt: skip
+
+# ---------------------------------------------------------------------------------------- automation (0007)
+# One row per person in a keyword rule's cooldown: ``until`` when they may get another automatic ticket;
+# ``claim`` is the message that claimed it, so a retried delivery of that message passes again.
+rule_cooldowns = Table(
+    "rule_cooldowns",
+    metadata,
+    Column("person", String(100), primary_key=True),
+    Column("until", UtcDateTime, nullable=False),
+    Column("claim", String(200), nullable=False),
+    Index(None, "until"),
+)
+
+# Signatures of webhook deliveries already accepted (replay protection); kept a little longer than the
+# 5-minute window in which a timestamp is accepted at all.
+webhook_signatures = Table(
+    "webhook_signatures",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index(None, "seen_at"),
+)
+
+# A key (an alert group, an adapter) and the ticket it is on: while that ticket is open, the key adds to it
+# instead of opening another. ``generation`` counts the tickets the key has had (part of their idempotency key).
+keyed_tickets = Table(
+    "keyed_tickets",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("ticket_id", ID, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Idempotency keys are honoured for 24 hours; older ones are purged by created_at.
+Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)
+# Closings, counted for /metrics without walking the whole history.
+CLOSINGS = text("field = 'status' AND new = 'Closed'")
+Index("ix_history_closed_at", history.c.at, sqlite_where=CLOSINGS, postgresql_where=CLOSINGS)

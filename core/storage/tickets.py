@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, select, text, update
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from core.model import Actor, Attachment, Change, Link, Message, Priority, Role, Status, Ticket
 from core.storage.tables import history, idempotency_keys, links, messages, tickets
 
+IDEMPOTENCY_WINDOW = timedelta(hours=24)  # how long an idempotency key returns its first result
 COUNT_CAP = 10_000  # list totals are counted up to here ("10,000+"): a count must stay an index range
 
 
@@ -343,7 +344,8 @@ class TicketStore:
 
     # -- idempotency ---------------------------------------------------------------------------
     def claim_key(self, key: str, at: datetime) -> tuple[bool, str | None, int | None]:
-        """Record ``key``; return ``(True, None, None)`` if new, else ``(False, ticket_id, message_id)``.
+        """Record ``key``; return ``(True, None, None)`` if new (or older than 24 hours), else
+        ``(False, ticket_id, message_id)``.
 
         Concurrent claims of one key queue on the primary key; the loser sees the winner's result.
         """
@@ -353,6 +355,13 @@ class TicketStore:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         if (self.conn.execute(stmt)).rowcount == 1:
+            return True, None, None
+        expired = (  # a key is honoured for IDEMPOTENCY_WINDOW; after that it is new again
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == key, idempotency_keys.c.created_at < at - IDEMPOTENCY_WINDOW)
+            .values(created_at=at, ticket_id=None, message_id=None)
+        )
+        if self.conn.execute(expired).rowcount == 1:
             return True, None, None
         stmt2 = select(idempotency_keys.c.ticket_id, idempotency_keys.c.message_id).where(idempotency_keys.c.key == key)
         row = (self.conn.execute(stmt2)).one()

@@ -21,8 +21,10 @@ from core.storage.tickets import TicketStore
 if TYPE_CHECKING:
     from core.digest import Digest
     from core.storage.aggregates import StatsStore
+    from core.storage.automation import AutomationStore
     from core.storage.deliveries import DeliveryStore
     from core.storage.fulltext import SearchStore
+    from core.storage.operations import OperationsStore
     from core.storage.queue import OutboxStore
     from core.storage.timers import TimerStore
 
@@ -69,6 +71,18 @@ class UnitOfWork:
         from core.storage.digest import load_digest
 
         return load_digest(self.conn, now=now, tz=tz, day=day)
+
+    @cached_property
+    def automation(self) -> AutomationStore:
+        from core.storage.automation import AutomationStore
+
+        return AutomationStore(self.conn)
+
+    @cached_property
+    def operations(self) -> OperationsStore:
+        from core.storage.operations import OperationsStore
+
+        return OperationsStore(self.conn)
 
     @property
     def dialect(self) -> str:

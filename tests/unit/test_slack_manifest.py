@@ -26,6 +26,8 @@ METHOD_SCOPES = {
     "conversations.replies": "channels:history",
     "chat.getPermalink": None,
     "files.upload.v2": "files:write",  # files.getUploadURLExternal + files.completeUploadExternal (the digest)
+    "conversations.info": "channels:read",
+    "auth.test": None,
     "views.open": None,
     "views.publish": None,
 }
@@ -75,3 +77,9 @@ def test_http_mode_urls_point_at_the_mounted_path():
     text = MANIFEST.read_text()
     urls = re.findall(r"#\s*(?:request_)?url: (\S+)", text)
     assert len(urls) == 3 and all(u.endswith(SLACK_EVENTS_PATH) for u in urls)
+
+
+def test_the_start_up_checks_require_exactly_the_manifests_scopes():
+    from adapters.slack.checks import REQUIRED_SCOPES
+
+    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == set(REQUIRED_SCOPES)

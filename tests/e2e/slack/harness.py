@@ -78,6 +78,7 @@ async def start_slack(runtime: Runtime, *, posts_per_second: float = 0) -> Slack
         runtime.desk,
         digest_channel=settings.digest.slack_channel,
         posts_per_second=posts_per_second,
+        auto=runtime.auto,
     )
     runtime.add_notifier(slack.notifier)
     await slack.start()

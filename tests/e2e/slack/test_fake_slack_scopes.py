@@ -66,7 +66,8 @@ async def test_conversations_info_needs_a_read_scope_and_reports_membership(
     fake_slack: FakeSlack, client: AsyncWebClient
 ):
     fake_slack.add_channel("C0STAFF", "staff", is_member=False)
-    with pytest.raises(SlackApiError) as err:  # manifest.yml grants no channels:read (yet)
+    fake_slack.scopes -= {"channels:read", "groups:read"}  # (manifest.yml grants them: ticketbot doctor reads)
+    with pytest.raises(SlackApiError) as err:
         await client.conversations_info(channel="C0STAFF")
     assert err.value.response["needed"] == "channels:read"
 

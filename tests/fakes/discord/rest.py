@@ -106,6 +106,7 @@ class RestApi:
             ("GET", "/channels/{channel_id}/thread-members/{user_id}", self._get_thread_member),
             ("POST", "/users/@me/channels", self._create_dm),
             ("GET", "/users/{user_id}", self._get_user),
+            ("GET", "/guilds/{guild_id}", self._get_guild),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member),
             ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels),
         ]
@@ -518,6 +519,15 @@ class RestApi:
         if user is None:
             raise ApiError(404, 10013, "Unknown User")
         return user.payload()
+
+    async def _get_guild(self, request: web.Request, call: Call) -> Any:
+        """REST's guild object: no members, channels or threads (those come with GUILD_CREATE)."""
+        if call.params["guild_id"] != str(self.guild.id):
+            raise ApiError(404, 10004, "Unknown Guild")
+        data = self.guild.payload(bot_id=self.bot_user.id, threads=[])
+        for gateway_only in ("members", "channels", "threads", "presences", "voice_states", "joined_at", "large"):
+            data.pop(gateway_only, None)
+        return {**data, "approximate_member_count": len(self.guild.members)}
 
     async def _get_member(self, request: web.Request, call: Call) -> Any:
         member = self.guild.members.get(int(call.params["user_id"]))
