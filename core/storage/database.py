@@ -39,10 +39,12 @@ READERS = 2  # read connections on SQLite: a long search on one leaves the other
 
 
 class SqlDatabase:
-    def __init__(self, engine: AsyncEngine, *, readers: int = READERS) -> None:
+    def __init__(self, engine: AsyncEngine, *, readers: int = READERS, driver_thread: bool = True) -> None:
+        """``driver_thread=False`` sends every transaction through SQLAlchemy's async adapter, as PostgreSQL's
+        are (how SQLite's ran before; the benchmarks compare the two)."""
         self.engine = engine
         self._readers = readers
-        self._connect_args = _sqlite_file_args(engine)
+        self._connect_args = _sqlite_file_args(engine) if driver_thread else None
         self._connections: DriverConnections | None = None
         self._opening: asyncio.Task[DriverConnections] | None = None
         self.group_commit: GroupCommit | None = None

@@ -40,6 +40,7 @@ class DriverConnection:
     def __init__(self, aio: aiosqlite.Connection, engine: Engine) -> None:
         self._aio = aio
         self._engine = engine
+        self._conn: Connection | None = None  # checked out on the driver thread at the first call, kept
         self.busy = 0  # calls queued or running on this thread
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
@@ -52,12 +53,18 @@ class DriverConnection:
             self.busy -= 1
 
     def _call(self, fn: Callable[[Connection], T]) -> T:
-        # Checked out per call (a thread-local lookup): nothing stays checked out between calls, so closing
-        # the sqlite3 connection never leaves SQLAlchemy holding a connection it would later try to reset.
-        with self._engine.connect() as conn:
-            return fn(conn)
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return fn(self._conn)
+
+    def _release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     async def close(self) -> None:
+        """Give SQLAlchemy's connection back on the driver thread, then close the sqlite3 connection."""
+        await self._aio._execute(self._release)
         await self._aio.close()
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -32,6 +32,10 @@ def _insert_ticket(dialect_name: str) -> Any:
 
 
 _INSERT_MESSAGE = messages.insert().returning(messages.c.id)
+_INSERT_HISTORY = history.insert()
+_GET = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()  # PostgreSQL only: SQLite's writer already holds the database lock
+_UPDATE = update(tickets).where(tickets.c.id == bindparam("b_id"), tickets.c.version == bindparam("b_version"))
 
 
 def _actor(platform: str | None, user_id: str | None, name: str | None, email: str | None = None) -> Actor | None:
@@ -125,19 +129,15 @@ class TicketStore:
         return result.scalar()
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
-        stmt = select(tickets).where(tickets.c.id == ticket_id)
-        if for_update and self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = (self.conn.execute(stmt)).first()
+        stmt = _GET_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else _GET
+        row = (self.conn.execute(stmt, {"ticket_id": ticket_id})).first()
         return (row._mapping["pk"], ticket_from_row(row)) if row else None
 
     def update(self, ticket: Ticket) -> None:
         """Write the ticket back, bumping its version. The row is already locked by ``get(for_update)``."""
         values = ticket_values(ticket)
         values["version"] = ticket.version + 1
-        result = self.conn.execute(
-            update(tickets).where(and_(tickets.c.id == ticket.id, tickets.c.version == ticket.version)).values(**values)
-        )
+        result = self.conn.execute(_UPDATE, {**values, "b_id": ticket.id, "b_version": ticket.version})
         if result.rowcount != 1:  # cannot happen under the row lock; fail loudly rather than lose an update
             raise RuntimeError(f"concurrent update of {ticket.id} detected")
         ticket.version += 1
@@ -257,7 +257,7 @@ class TicketStore:
         if not changes:
             return
         self.conn.execute(
-            history.insert(),
+            _INSERT_HISTORY,
             [
                 {
                     "ticket_id": c.ticket_id,
