@@ -529,3 +529,6 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("", err=True)
         sys.exit(130)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+from bot import cli_import  # noqa: E402,F401  (registers `ticketbot import`)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from core.storage.aggregates import StatsStore
+from core.storage.bulk import ImportStore
 from core.storage.deliveries import DeliveryStore
 from core.storage.fulltext import SearchStore
 from core.storage.queue import OutboxStore
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.search = SearchStore(conn)
         self.outbox = OutboxStore(conn)
         self.deliveries = DeliveryStore(conn)
+        self.imports = ImportStore(conn)
 
     @property
     def dialect(self) -> str:
