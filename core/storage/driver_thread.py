@@ -13,8 +13,8 @@ and it is no asyncio pool — do not apply: its size is the fixed number of driv
 used synchronously on those threads.)
 
 ``aiosqlite.Connection._execute`` (queue a callable on the connection's thread) is aiosqlite's own seam, the
-one SQLAlchemy's adapter reaches into as well; the pinned aiosqlite range keeps it and a test fails loudly if
-it moves.
+one SQLAlchemy's adapter reaches into as well, and ``_thread`` its thread (made a daemon here); the pinned
+aiosqlite range keeps both and a test fails loudly if they move.
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ class DriverConnections:
         try:
             for i in range(readers + 1):
                 aio = aiosqlite.Connection(connector(query_only=i > 0), iter_chunk_size=64)
+                # A database someone forgot to dispose of must not keep the process from exiting (a
+                # transaction cut short by the exit is rolled back by SQLite's journal, as after a crash).
+                aio._thread.daemon = True
                 opened.append(DriverConnection(await aio, engine))
         except BaseException:
             for conn in opened:

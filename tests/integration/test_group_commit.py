@@ -214,7 +214,9 @@ async def test_a_write_is_one_call_on_the_driver_thread(sqlite_desk: Desk, monke
     await desk.get_thread(ticket_id=(await desk.list_tickets(actor=STAFF))[0].id, actor=STAFF)
     assert len(hops) == 2  # list, then the thread: one read transaction each
     loop_thread = threading.get_ident()
-    assert await desk.db.write(lambda uow: threading.get_ident()) != loop_thread
+    driver_thread = await desk.db.write(lambda uow: threading.current_thread())
+    assert driver_thread.ident != loop_thread
+    assert driver_thread.daemon  # a database nobody disposed of never keeps the process from exiting
 
 
 async def test_writes_that_arrive_together_share_one_commit(sqlite_desk: Desk) -> None:

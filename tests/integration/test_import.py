@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import _jsonable
-from bot.cli_import import Outcome, _Rollback, import_lines, read_lines
+from bot.cli_import import Outcome, _Rollback, import_lines
 from core.desk import Desk
 from core.errors import TicketError
 from core.model import Actor, Priority, Status
@@ -74,7 +74,7 @@ async def run_import(desk: Desk, lines: list[str], *, dry_run: bool = False) -> 
     stream = [line.encode() + b"\n" for line in lines]
 
     def unit(uow: Any) -> Outcome:
-        return import_lines(uow, read_lines(iter(stream)), categories=desk.categories, new_id=desk.ids,  # type: ignore[arg-type]
+        return import_lines(uow, stream, categories=desk.categories, new_id=desk.ids,  # type: ignore[arg-type]
                             dry_run=dry_run, now=NOW)  # fmt: skip
 
     try:
