@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import JSON, bindparam, func, select, text
 from sqlalchemy.engine import Connection, Dialect
 
 from core import stats
@@ -55,42 +55,49 @@ class ImportedMessage(NamedTuple):
 
 @dataclass(frozen=True)
 class _Batch:
-    """A statement compiled for one dialect, the driver's parameter order, and each parameter's converter."""
+    """A statement compiled for one dialect, and how to turn rows (tuples in ``columns`` order) into the
+    driver's parameters: which column goes where, through which converter."""
 
     sql: str
-    order: tuple[str, ...]
+    picks: tuple[int, ...]
     convert: tuple[Callable[[Any], Any] | None, ...]
 
-    def rows(self, dicts: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """The driver's parameter tuples, converted column by column (``map`` runs the loop in C)."""
-        columns = []
-        for name, convert in zip(self.order, self.convert, strict=True):
-            values = [d[name] for d in dicts]
-            columns.append(values if convert is None else list(map(convert, values)))
-        return list(zip(*columns, strict=True))
+    def rows(self, given: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Converted column by column: ``zip`` and ``map`` run the loops in C."""
+        by_column = list(zip(*given, strict=True))
+        out = [
+            by_column[i] if convert is None else list(map(convert, by_column[i]))
+            for i, convert in zip(self.picks, self.convert, strict=True)
+        ]
+        return list(zip(*out, strict=True))
+
+
+_SEARCH_COLUMNS = ("pk", "subject", "body", "notes")
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(dialect: Dialect, what: str) -> _Batch | None:
-    """``what`` (``tickets``, ``messages``, ``history``, ``search``) compiled for ``dialect``; ``None`` when the
-    driver takes named parameters (then the rows go through SQLAlchemy as dicts)."""
+def _compiled(dialect: Dialect, what: str, columns: tuple[str, ...]) -> _Batch | None:
+    """The insert into ``what`` (a table, or ``search``) of rows given as ``columns``, compiled for
+    ``dialect``; ``None`` when the driver takes named parameters (the rows then go through SQLAlchemy)."""
     if what == "search":
-        stmt: Any = index_statement(dialect.name)
-        compiled = stmt.compile(dialect=dialect)
+        compiled = index_statement(dialect.name).compile(dialect=dialect)
     else:
-        table, columns = {"tickets": (tickets, _ticket_columns()), "messages": (messages, _MESSAGE_COLUMNS),
-                          "history": (history, _HISTORY_COLUMNS)}[what]  # fmt: skip
+        table = {"tickets": tickets, "messages": messages, "history": history}[what]
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
     order = compiled.positiontup
     if not order:
         return None
-    convert = tuple(compiled.binds[name].type.bind_processor(dialect) for name in order)
-    return _Batch(str(compiled), tuple(order), convert)
+    convert = tuple(_fast(compiled.binds[name].type, dialect) for name in order)
+    return _Batch(str(compiled), tuple(columns.index(name) for name in order), convert)
 
 
-@functools.cache
-def _ticket_columns() -> tuple[str, ...]:
-    return ("pk", *tickets.c.keys()[1:])
+def _fast(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's own converter; for JSON, one that serialises an empty value once (most attachment lists)."""
+    convert = kind.bind_processor(dialect)
+    if convert is None or not isinstance(kind, JSON):
+        return convert  # type: ignore[no-any-return]
+    empty = convert([])
+    return lambda value: empty if value == [] else convert(value)
 
 
 class ImportStore:
@@ -110,29 +117,26 @@ class ImportStore:
         if not batch:
             return
         pks = self._reserve_keys(len(batch))
-        self._executemany("tickets", [{**ticket_values(t), "pk": pk} for pk, (t, _) in zip(pks, batch, strict=True)])
+        pairs = list(zip(pks, batch, strict=True))
+        values = [ticket_values(t) for t, _ in batch]
+        ticket_columns = ("pk", *values[0])
+        self._executemany("tickets", ticket_columns, [(pk, *v.values()) for pk, v in zip(pks, values, strict=True)])
+        self._executemany("messages", _MESSAGE_COLUMNS, [(t.id, *m) for t, thread in batch for m in thread])
         self._executemany(
-            "messages",
-            [dict(zip(_MESSAGE_COLUMNS, (t.id, *m), strict=True)) for t, thread in batch for m in thread],
-        )
-        self._executemany(
-            "history",
-            [
-                dict(zip(_HISTORY_COLUMNS, (t.id, "imported", None, t.status.value, by.platform, by.user_id, by.name,
-                                            at), strict=True))
-                for t, _ in batch
-            ],
+            "history", _HISTORY_COLUMNS,
+            [(t.id, "imported", None, t.status.value, by.platform, by.user_id, by.name, at) for t, _ in batch],
         )  # fmt: skip
         self._executemany(
             "search",
+            _SEARCH_COLUMNS,
             [
-                {
-                    "pk": pk,
-                    "subject": t.subject,
-                    "body": "\n".join(m.body for m in thread if not m.internal),
-                    "notes": "\n".join(m.body for m in thread if m.internal),
-                }
-                for pk, (t, thread) in zip(pks, batch, strict=True)
+                (
+                    pk,
+                    t.subject,
+                    "\n".join(m.body for m in thread if not m.internal),
+                    "\n".join(m.body for m in thread if m.internal),
+                )
+                for pk, (t, thread) in pairs
             ],
         )
         delta: dict[stats.Key, stats.Vector] = {}
@@ -149,13 +153,13 @@ class ImportStore:
         top = self.conn.execute(select(func.coalesce(func.max(tickets.c.pk), 0))).scalar_one()
         return list(range(top + 1, top + n + 1))
 
-    def _executemany(self, what: str, rows: list[dict[str, Any]]) -> None:
+    def _executemany(self, what: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        batch = _compiled(self.conn.dialect, what)
-        if batch is None:
-            statement: Any = {"tickets": tickets.insert(), "messages": messages.insert(), "history": history.insert(),
-                              "search": index_statement(self.conn.dialect.name)}[what]  # fmt: skip
-            self.conn.execute(statement, rows)
-        else:
+        batch = _compiled(self.conn.dialect, what, columns)
+        if batch is not None:
             self.conn.exec_driver_sql(batch.sql, batch.rows(rows))  # type: ignore[arg-type]
+            return
+        statement: Any = {"tickets": tickets.insert(), "messages": messages.insert(), "history": history.insert(),
+                          "search": index_statement(self.conn.dialect.name)}[what]  # fmt: skip
+        self.conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])

@@ -122,7 +122,10 @@ class SqlDatabase:
 def _sqlite_file_args(engine: AsyncEngine) -> tuple[list[Any], dict[str, Any]] | None:
     """``sqlite3.connect`` arguments for a SQLite file behind ``engine``; ``None`` for anything else."""
     url = engine.url
-    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or "memory" in str(url):
+    database = url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    if url.query.get("mode") == "memory" or "mode=memory" in database:
         return None
     args, kwargs = engine.dialect.create_connect_args(url)
     return list(args), dict(kwargs)

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool
 
-from core.storage.engine import configure_sqlite
+from core.storage.engine import QUERY_CACHE_SIZE, configure_sqlite
 
 T = TypeVar("T")
 
@@ -90,8 +90,9 @@ class DriverConnections:
         """
         local = threading.local()  # the sqlite3 connection of the current driver thread (the pool's creator)
         engine = create_engine(
-            "sqlite+pysqlite://", creator=lambda: local.conn, poolclass=SingletonThreadPool, pool_size=readers + 1
-        )
+            "sqlite+pysqlite://", creator=lambda: local.conn, poolclass=SingletonThreadPool, pool_size=readers + 1,
+            query_cache_size=QUERY_CACHE_SIZE,
+        )  # fmt: skip
 
         def connector(query_only: bool) -> Callable[[], sqlite3.Connection]:
             def connect() -> sqlite3.Connection:  # runs on the new driver thread

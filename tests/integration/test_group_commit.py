@@ -251,3 +251,22 @@ async def test_disposing_the_engine_closes_the_driver_connections(sqlite_desk: D
     # and the database opens them again when used after that
     assert (await open_for(desk, PEOPLE[1], 1)).id
     assert await count(desk, tickets) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "driver_thread"),
+    [
+        ("sqlite+aiosqlite:///{tmp}/in-memory-of-ann/t.db", True),  # a file, whatever its path says
+        ("sqlite+aiosqlite:///{tmp}/t.db", True),
+        ("sqlite+aiosqlite://", False),  # in memory: every connection would see its own database
+        ("sqlite+aiosqlite:///:memory:", False),
+    ],
+)
+async def test_only_sqlite_files_take_the_driver_thread(tmp_path, url: str, driver_thread: bool) -> None:  # type: ignore[no-untyped-def]
+    from core.storage.engine import build_engine
+
+    engine = build_engine(url.format(tmp=tmp_path))
+    try:
+        assert (SqlDatabase(engine).group_commit is not None) is driver_thread
+    finally:
+        await engine.dispose()
