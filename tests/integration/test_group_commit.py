@@ -240,9 +240,11 @@ async def test_reads_cannot_write(sqlite_desk: Desk) -> None:
 
 async def test_disposing_the_engine_closes_the_driver_connections(sqlite_desk: Desk) -> None:
     desk = sqlite_desk
-    await open_for(desk, PEOPLE[0], 0)
+    before = set(threading.enumerate())
+    await open_for(desk, PEOPLE[0], 0)  # opens this database's connections (other tests' may still be alive)
     assert isinstance(desk.db, SqlDatabase)
-    threads = {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+    threads = {t for t in set(threading.enumerate()) - before if "_connection_worker_thread" in t.name}
+    assert len(threads) == 3  # the writer and two readers
     await desk.db.engine.dispose()
     await asyncio.sleep(0)
     for t in threads:
