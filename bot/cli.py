@@ -530,4 +530,4 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(status if isinstance(status, int) else 0)
 
 
-from bot import cli_digest, cli_doctor, cli_outbox  # noqa: E402, F401  (their commands register on `app`)
+from bot import cli_digest, cli_doctor, cli_import, cli_outbox  # noqa: E402, F401  (their commands register on `app`)

@@ -29,7 +29,12 @@ class Database(Protocol):
     """Runs one transaction: ``fn(uow)`` is a synchronous function given the unit of work's stores.
 
     ``write`` commits when ``fn`` returns and rolls back when it raises; ``read`` never writes. ``fn`` must
-    not await (nothing interleaves inside a transaction), which lets the storage run it in one driver call.
+    not await (nothing interleaves inside a transaction), which lets the storage run it in one driver call —
+    on the driver's thread, not the event loop's (it runs in the caller's ``contextvars`` context).
+
+    Concurrent writes may share one transaction and one commit (group commit): each ``fn`` still runs alone,
+    one after another, inside its own savepoint, so one that raises is rolled back alone and the others
+    commit; ``write`` returns only once the commit is done.
     """
 
     @property

@@ -19,6 +19,7 @@ share them; ``search_tickets`` runs them on a sync ``Connection``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -362,16 +363,20 @@ def search_tickets(
 
 _PG_INDEX = (
     "INSERT INTO ticket_search (pk, doc, notes) VALUES (:pk, "
-    f"setweight(to_tsvector('{PG_CONFIG}', :subject), 'A') || to_tsvector('{PG_CONFIG}', :body), ''::tsvector)"
+    f"setweight(to_tsvector('{PG_CONFIG}', :subject), 'A') || to_tsvector('{PG_CONFIG}', :body), "
+    f"to_tsvector('{PG_CONFIG}', :notes))"
 )
-_FTS5_INDEX = "INSERT INTO ticket_search (rowid, subject, body, notes) VALUES (:pk, :subject, :body, '')"
+_FTS5_INDEX = "INSERT INTO ticket_search (rowid, subject, body, notes) VALUES (:pk, :subject, :body, :notes)"
 
 
+# Statements are built once per dialect (functools.cache): SQLAlchemy then finds their compiled form at once.
+@functools.cache
 def index_statement(dialect: str) -> Any:
-    """Insert one ticket's document (parameters ``pk``, ``subject``, ``body``)."""
+    """Insert one ticket's document (parameters ``pk``, ``subject``, ``body``, ``notes``)."""
     return text(_PG_INDEX if dialect == "postgresql" else _FTS5_INDEX)
 
 
+@functools.cache
 def append_statement(dialect: str, *, internal: bool) -> Any:
     """Append a message to a document (parameters ``pk``, ``body``)."""
     if dialect == "postgresql":
@@ -388,8 +393,13 @@ class SearchStore:
         self.conn = conn
         self.dialect = conn.dialect.name
 
-    def index_ticket(self, pk: int, subject: str, body: str) -> None:
-        self.conn.execute(index_statement(self.dialect), {"pk": pk, "subject": subject, "body": body})
+    def index_ticket(self, pk: int, subject: str, body: str, notes: str = "") -> None:
+        self.conn.execute(index_statement(self.dialect), {"pk": pk, "subject": subject, "body": body, "notes": notes})
+
+    def index_tickets(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Insert many documents at once (dicts with ``pk``, ``subject``, ``body``, ``notes``)."""
+        if documents:
+            self.conn.execute(index_statement(self.dialect), list(documents))
 
     def append(self, pk: int, body: str, *, internal: bool) -> None:
         self.conn.execute(append_statement(self.dialect, internal=internal), {"pk": pk, "body": body})

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 from core.events import Event
 from core.storage.tables import LIVE, outbox
 
+_INSERT = outbox.insert()  # built once: SQLAlchemy finds its compiled form without rebuilding it
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -62,7 +64,7 @@ class OutboxStore:
             for consumer in dict.fromkeys(consumers)  # a consumer listed twice still gets each event once
         ]
         if rows:
-            self.conn.execute(outbox.insert(), rows)
+            self.conn.execute(_INSERT, rows)
 
     def claim(self, consumer: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
         earlier = outbox.alias("earlier")

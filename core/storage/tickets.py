@@ -38,6 +38,9 @@ def _insert_ticket(dialect_name: str) -> Any:
 
 
 _INSERT_MESSAGE = messages.insert().returning(messages.c.id)
+_INSERT_HISTORY = history.insert()
+_GET = select(tickets).where(tickets.c.id == bindparam("ticket_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()  # PostgreSQL only: SQLite's writer already holds the database lock
 
 
 @functools.cache
@@ -144,10 +147,8 @@ class TicketStore:
         return result.scalar()
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> tuple[int, Ticket] | None:
-        stmt = select(tickets).where(tickets.c.id == ticket_id)
-        if for_update and self.conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = (self.conn.execute(stmt)).first()
+        stmt = _GET_FOR_UPDATE if for_update and self.conn.dialect.name == "postgresql" else _GET
+        row = (self.conn.execute(stmt, {"ticket_id": ticket_id})).first()
         return (row._mapping["pk"], ticket_from_row(row)) if row else None
 
     def update_changed(self, changes: Sequence[tuple[Ticket, Ticket]]) -> None:
@@ -288,7 +289,7 @@ class TicketStore:
         if not changes:
             return
         self.conn.execute(
-            history.insert(),
+            _INSERT_HISTORY,
             [
                 {
                     "ticket_id": c.ticket_id,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.digest import Digest
     from core.storage.aggregates import StatsStore
     from core.storage.automation import AutomationStore
+    from core.storage.bulk import ImportStore
     from core.storage.deliveries import DeliveryStore
     from core.storage.fulltext import SearchStore
     from core.storage.operations import OperationsStore
@@ -83,6 +84,12 @@ class UnitOfWork:
         from core.storage.operations import OperationsStore
 
         return OperationsStore(self.conn)
+
+    @cached_property
+    def imports(self) -> ImportStore:
+        from core.storage.bulk import ImportStore
+
+        return ImportStore(self.conn)
 
     @property
     def dialect(self) -> str:
