@@ -62,11 +62,12 @@ class Dispatcher:
         self.batch = batch
         self.concurrency = concurrency
         self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
+        self._wakes = {name: asyncio.Event() for name in self.notifiers}
 
     def wake(self) -> None:
-        """Ask for a delivery round now (the desk calls this after a change is committed)."""
-        self._wake.set()
+        """Ask every consumer for a delivery round now (the desk calls this after a change is committed)."""
+        for event in self._wakes.values():
+            event.set()
 
     async def run_once(self) -> int:
         """One delivery round for every consumer; returns how many rows were delivered."""
@@ -84,16 +85,22 @@ class Dispatcher:
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop``: each consumer in its own loop, so a slow one (Slack paced at one post per
+        second per channel) never holds up another (Discord, email)."""
+        await asyncio.gather(*(self._run_consumer(n, stop) for n in self.notifiers.values()))
+
+    async def _run_consumer(self, notifier: Notifier, stop: asyncio.Event) -> None:
+        wake = self._wakes[notifier.name]
         while not stop.is_set():
             try:
-                delivered = await self.run_once()
+                delivered = await self._round(notifier)
             except Exception:
-                log.exception("outbox round failed")
+                log.exception("outbox round for %s failed", notifier.name)
                 delivered = 0
             if delivered:
                 continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            wake.clear()
+            waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()

@@ -121,3 +121,40 @@ async def test_discarding_one_consumer_leaves_the_others(desk: Desk) -> None:
     await desk.db.write(lambda uow: uow.outbox.discard("console"))
     left = await desk.db.read(lambda uow: (uow.outbox.pending("console"), uow.outbox.pending("slack")))
     assert left == (0, 1)
+
+
+async def test_a_slow_consumer_never_holds_up_another(desk: Desk, clock: FakeClock) -> None:
+    import asyncio
+
+    class Stuck(FakeNotifier):
+        def __init__(self) -> None:
+            super().__init__("slack")
+            self.release = asyncio.Event()
+
+        async def notify(self, event: Event) -> None:
+            await self.release.wait()  # e.g. paced at one post per second per channel
+            await super().notify(event)
+
+    slow, fast = Stuck(), FakeNotifier("discord")
+    desk.consumers.extend(["slack", "discord"])
+    dispatcher = Dispatcher(desk.db, [slow, fast], clock=clock, poll_interval=0.05)
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stop))
+    first = await desk.create_ticket(subject="a", requester=ANN)
+    dispatcher.wake()
+    await asyncio.sleep(0.2)  # Slack is stuck delivering the first ticket
+    second = await desk.create_ticket(subject="b", requester=ANN)  # a later round for everyone
+    dispatcher.wake()
+    for _ in range(300):
+        if len(fast.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [e.ticket_id for e in fast.sent] == [first.id, second.id] and slow.sent == []
+    slow.release.set()
+    for _ in range(300):
+        if len(slow.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+    assert sorted(e.ticket_id for e in slow.sent) == sorted([first.id, second.id])
