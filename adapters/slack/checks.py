@@ -20,7 +20,7 @@ from core.checks import Check
 REQUIRED_SCOPES = frozenset({
     "chat:write", "commands", "channels:history", "groups:history", "im:history", "im:write", "reactions:read",
     "reactions:write", "users:read", "users:read.email", "usergroups:read", "files:read", "channels:read",
-    "groups:read",
+    "groups:read", "files:write",
 })  # fmt: skip
 REFUSED = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission"}
 REINSTALL = (

@@ -14,6 +14,18 @@ class FakeClock:
     def now(self) -> datetime:
         return self._now
 
+
+class TickingClock(FakeClock):
+    """Moves one ``step`` on every reading: each transaction sees its own instant (every write is a change)."""
+
+    def __init__(self, start: datetime = START, step: timedelta = timedelta(milliseconds=1)) -> None:
+        super().__init__(start)
+        self.step = step
+
+    def now(self) -> datetime:
+        self._now += self.step
+        return self._now
+
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self._now += delta if delta is not None else timedelta(**kwargs)
         return self._now

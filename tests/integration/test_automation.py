@@ -91,7 +91,7 @@ async def test_the_snapshot_counts_dead_letters_per_consumer(desk: Desk, clock: 
     desk.consumers[:] = ["slack", "email"]
     opened = await desk.execute(OpenTicket("Printer"), ANN)
     assert isinstance(opened, Changed)
-    row = await desk.db.read(lambda uow: uow.outbox.claim("slack", clock.now(), timedelta(seconds=1), 10))
+    row = await desk.db.write(lambda uow: uow.outbox.claim("slack", clock.now(), timedelta(seconds=1), 10))
     await desk.db.write(lambda uow: uow.outbox.retry(row[0].id, clock.now(), "SlackApiError: not_in_channel"))
     clock.advance(hours=25)
     figures = await snapshot(desk.db, now=clock.now(), dead_after=timedelta(hours=24))

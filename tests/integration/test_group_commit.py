@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import random
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from core.stats import Breakdown
 from core.storage.database import SqlDatabase
 from core.storage.tables import history, idempotency_keys, messages, outbox, tickets
 from core.storage.uow import UnitOfWork
+from tests.fakes.clock import TickingClock
 from tests.integration.test_stats import recount
 
 STAFF = Actor(platform="slack", user_id="U0STAFF", name="Sam", is_staff=True)
@@ -78,6 +80,7 @@ async def test_fifty_concurrent_writers_all_land(desk: Desk) -> None:
 
 
 async def test_a_failing_command_among_concurrent_ones_rolls_back_alone(desk: Desk) -> None:
+    desk = dataclasses.replace(desk, clock=TickingClock())  # every reply that lands changes the row (updated_at)
     ticket = await open_for(desk, PEOPLE[0], 0)
     before = groups(desk)
 
@@ -136,6 +139,7 @@ async def test_a_failing_unit_keeps_none_of_its_rows_and_its_neighbours_commit(d
 async def test_per_ticket_changes_stay_serial_under_concurrency(desk: Desk) -> None:
     """Replies from both sides and staff changes on a few tickets at once: every ticket's history is one
     unbroken chain and its version counts every change."""
+    desk = dataclasses.replace(desk, clock=TickingClock())  # every change that lands writes the row (updated_at)
     opened = [await open_for(desk, PEOPLE[i], i) for i in range(3)]
 
     async def work(i: int) -> str:
