@@ -14,6 +14,13 @@ class FakeClock:
     def now(self) -> datetime:
         return self._now
 
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self._now += delta if delta is not None else timedelta(**kwargs)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
 
 class TickingClock(FakeClock):
     """Moves one ``step`` on every reading: each transaction sees its own instant (every write is a change)."""
@@ -25,10 +32,3 @@ class TickingClock(FakeClock):
     def now(self) -> datetime:
         self._now += self.step
         return self._now
-
-    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
-        self._now += delta if delta is not None else timedelta(**kwargs)
-        return self._now
-
-    def set(self, when: datetime) -> None:
-        self._now = when
