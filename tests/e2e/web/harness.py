@@ -42,6 +42,7 @@ class Web:
     server: WebServer
     session: aiohttp.ClientSession
     sent: int = 0
+    first_stamp: int = 0
 
     @property
     def desk(self) -> Desk:
@@ -92,7 +93,10 @@ class Web:
         two identical bodies signed at the same second are one delivery replayed."""
         body = raw if raw is not None else json.dumps(payload).encode()
         self.sent += 1
-        stamp = int(time.time() - self.sent % 240 if at is None else at)
+        # counted back from one instant fixed at the first delivery: two deliveries never share a second, even
+        # when the clock ticks between them (counting back from "now" each time could land on the same second)
+        self.first_stamp = self.first_stamp or int(time.time())
+        stamp = int(self.first_stamp - self.sent % 240 if at is None else at)
         headers = {
             "Content-Type": content_type,
             "X-Ticketbot-Timestamp": str(stamp),
