@@ -26,6 +26,8 @@ from core.storage.engine import build_engine
 from core.storage.migrate import upgrade
 from tests.fakes.clock import FakeClock
 
+pytest_plugins = ["tests.e2e.both_platforms"]  # fixtures `fakes` and `service`: both platforms at once
+
 PG_URL = os.environ.get("TICKETBOT_TEST_DATABASE_URL")
 TABLES = (
     "timers",

@@ -11,21 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.processes import Run, ticketbot
+
 
 @pytest.fixture
-def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
-    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-
-    def run(*args: str, code: int = 0, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args], env={**env, **(extra_env or {})}, cwd=tmp_path,
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        assert proc.returncode == code, proc.stdout + proc.stderr
-        return proc
-
-    return run
+def cli(tmp_path: Path) -> Run:
+    return ticketbot(tmp_path, tmp_path / "cli.db")
 
 
 def test_ticket_lifecycle_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+from tests.e2e.processes import Run, ticketbot
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Callable[[str], Run]:
     """``cli("a")(*args)`` runs ``ticketbot`` against the SQLite database ``a``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
-
-    def on(db: str) -> Run:
-        def run(*args: str, code: int = 0, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-            proc = subprocess.run(
-                [sys.executable, "-m", "bot", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                env={**env, "TICKETBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / db}.db"},
-                input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
-            )  # fmt: skip
-            assert proc.returncode == code, proc.stdout + proc.stderr
-            return proc
-
-        return run
-
-    return on
+    return lambda db: ticketbot(tmp_path, tmp_path / f"{db}.db")
 
 
 def exported(run: Run) -> list[str]:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +18,10 @@ from core.ports import SystemClock
 from core.storage.database import SqlDatabase
 from core.storage.engine import build_engine
 from core.storage.migrate import upgrade
+from tests.e2e.processes import Run, ticketbot
 from tests.fakes.clock import FakeClock
 from tests.fakes.recorder import Recorder
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
 SLACK = {
     "TICKETBOT_SLACK__BOT_TOKEN": "xoxb-test",
     "TICKETBOT_SLACK__SIGNING_SECRET": "secret",
@@ -36,18 +32,7 @@ SLACK = {
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBOT_")}
-    env["TICKETBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-
-    def run(*args: str, code: int = 0, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args], env={**env, **(extra_env or {})}, cwd=tmp_path,
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        assert proc.returncode == code, proc.stdout + proc.stderr
-        return proc
-
-    return run
+    return ticketbot(tmp_path, tmp_path / "cli.db")
 
 
 class Down(Recorder):

@@ -14,6 +14,7 @@ import pytest
 
 from bot.settings import Settings
 from tests.e2e.discord.app import DiscordApp, discord_settings
+from tests.e2e.sqlite_only import backend  # noqa: F401  (this folder's tests run on SQLite only)
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import FakeDiscord
 
@@ -93,13 +94,3 @@ async def make_app(
 @pytest.fixture
 async def app(make_app: Callable[..., Awaitable[DiscordApp]]) -> DiscordApp:
     return await make_app()
-
-
-@pytest.fixture
-def backend(request: pytest.FixtureRequest) -> str:
-    """This platform's end-to-end tests run on SQLite only: what they prove is the adapter against the real SDK;
-    the storage they stand on is proven on both engines by the core's tests, and the tests that run both
-    platforms through ``bot.bootstrap`` (tests/e2e/test_flagship.py, test_cards_agree.py) keep PostgreSQL too.
-    Running every adapter test twice would double the suite's time for no new fact."""
-    request.getfixturevalue("sqlite_template")
-    return "sqlite"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.sqlite_only import backend  # noqa: F401  (this folder's tests run on SQLite only)
 from tests.fakes.slack import FakeSlack
 
 
@@ -79,13 +80,3 @@ async def slack_socket(fake_slack: FakeSlack, desk, clock, settings_factory):  #
         yield harness
     finally:
         await harness.runtime.close()
-
-
-@pytest.fixture
-def backend(request: pytest.FixtureRequest) -> str:
-    """This platform's end-to-end tests run on SQLite only: what they prove is the adapter against the real SDK;
-    the storage they stand on is proven on both engines by the core's tests, and the tests that run both
-    platforms through ``bot.bootstrap`` (tests/e2e/test_flagship.py, test_cards_agree.py) keep PostgreSQL too.
-    Running every adapter test twice would double the suite's time for no new fact."""
-    request.getfixturevalue("sqlite_template")
-    return "sqlite"
