@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import pct, table, timed  # noqa: E402
 
 from core.desk import Desk  # noqa: E402
 from core.ids import TicketIdGenerator  # noqa: E402
@@ -48,30 +50,6 @@ QUERIES = [
     "log*",
     "dash* created:1y",
 ]
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
-    await fn()  # warm caches
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    print(f"\n{title}")
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 # ---------------------------------------------------------------------------------------------- creation

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
+from common import timed  # noqa: E402
 from core_bench import pct, table  # noqa: E402
 from generate import NOW  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
@@ -34,16 +34,6 @@ from core.digest import Digest, digest_text, series_days  # noqa: E402
 from core.storage.digest import build_digest  # noqa: E402
 from core.storage.engine import build_engine  # noqa: E402
 from core.storage.migrate import upgrade  # noqa: E402
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
-    await fn()  # warm caches
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
 
 
 def ms(samples: list[float]) -> tuple[str, str]:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import pct, table  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from core.desk import Desk  # noqa: E402
@@ -64,20 +65,6 @@ class Sink:
 
     async def notify(self, event: Event) -> None:
         return None
-
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    print(f"\n{title}")
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # ---------------------------------------------------------------------------------------------- the data

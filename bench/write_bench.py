@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import table  # noqa: E402
 
 from core.desk import Desk  # noqa: E402
 from core.ids import TicketIdGenerator  # noqa: E402
@@ -39,15 +41,6 @@ SUBJECT = "Cannot log in {i}"
 BODY = "I get a 500 error on the dashboard"
 CONSUMERS = ["slack", "discord"]
 TABLES = "deliveries, outbox, idempotency_keys, links, history, messages, ticket_search, ticket_stats, tickets"
-
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    print(f"\n{title}")
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 # ---------------------------------------------------------------------------------------------- the desk
