@@ -62,6 +62,7 @@ async def test_explicit_mode_thread_messages_are_internal_notes(slack: SlackHarn
 async def test_thread_mode_sends_thread_messages_except_notes(slack: SlackHarness):
     ticket = await slack.open_ticket()
     _, reply_ts = await slack.say_in_thread(ticket.id, "Please restart it", user=ALICE)
+    await slack.settle()  # typed seconds apart, as people do (two events at once may be handled in either order)
     _, note_ts = await slack.say_in_thread(ticket.id, "Note:  check the logs", user=ALICE)
     await slack.settle()
     bodies = await thread_bodies(slack, ticket.id)
