@@ -27,7 +27,7 @@ from core import render
 from core.errors import InvalidInput
 from core.ids import normalize_ticket_id
 from core.model import Actor, Attachment, Priority, Role, Status, Ticket, clean_body, clean_email, clean_subject
-from core.storage.bulk import ImportedMessage
+from core.storage.imported import ImportedMessage
 
 BATCH = 1000  # tickets per multi-row statement
 ERRORS_SHOWN = 50  # bad lines listed; the count covers them all

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, select, text
 from sqlalchemy.engine import Connection, Dialect
@@ -27,6 +27,7 @@ from core import stats
 from core.model import Actor, Ticket
 from core.storage.aggregates import StatsStore
 from core.storage.fulltext import index_statement
+from core.storage.imported import ImportedMessage
 from core.storage.tables import history, messages, tickets
 from core.storage.tickets import ticket_values
 
@@ -38,19 +39,6 @@ _MESSAGE_COLUMNS = (
     "created_at",
 )  # fmt: skip
 _HISTORY_COLUMNS = ("ticket_id", "field", "old", "new", "actor_platform", "actor_id", "actor_name", "at")
-
-
-class ImportedMessage(NamedTuple):
-    """One message of an imported thread, in ``messages`` column order (after ``ticket_id``)."""
-
-    author_platform: str
-    author_id: str
-    author_name: str
-    role: str
-    body: str
-    internal: bool
-    attachments: list[dict[str, object]]
-    created_at: datetime
 
 
 @dataclass(frozen=True)
